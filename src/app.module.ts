@@ -1,0 +1,43 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { HttpExceptionFilter } from './common/errors/http-exception.filter';
+import { EnvelopeInterceptor } from './common/http/envelope.interceptor';
+import { createValidationPipe } from './common/http/validation';
+import { LifecycleModule } from './common/lifecycle/lifecycle.module';
+import { LoggingModule } from './common/logging/logging.module';
+import { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './modules/health/health.module';
+
+export interface AppModuleOptions {
+  config: AppConfig;
+  /** DATABASE_URL, or the embedded server's URL when it is unset. */
+  databaseUrl: string;
+  /** Extra modules, for tests that need probe routes. */
+  imports?: ModuleImport[];
+}
+
+type ModuleImport = NonNullable<DynamicModule['imports']>[number];
+
+@Module({})
+export class AppModule {
+  static forRoot({ config, databaseUrl, imports = [] }: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggingModule,
+        LifecycleModule,
+        DatabaseModule.forRoot(databaseUrl),
+        HealthModule,
+        ...imports,
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: HttpExceptionFilter },
+        { provide: APP_INTERCEPTOR, useClass: EnvelopeInterceptor },
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+      ],
+    };
+  }
+}

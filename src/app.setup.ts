@@ -1,0 +1,56 @@
+import { INestApplication, VersioningType } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import cookieParser from 'cookie-parser';
+import { json, urlencoded } from 'express';
+import helmet from 'helmet';
+import { Logger } from 'nestjs-pino';
+import { expressErrorHandler } from './common/errors/http-exception.filter';
+import { requestIdMiddleware } from './common/http/request-id';
+import { AppConfig } from './config/app-config';
+
+export const API_PREFIX = 'api';
+
+/**
+ * Everything that turns a Nest app into this API. main.ts and the test harness both call it,
+ * so tests exercise exactly the middleware production runs. The app must be created with
+ * `{ bodyParser: false, bufferLogs: true }`.
+ */
+export function configureApp(app: NestExpressApplication, config: AppConfig): void {
+  app.useLogger(app.get(Logger));
+  app.set('trust proxy', config.http.trustProxy);
+  app.disable('x-powered-by');
+
+  app.use(requestIdMiddleware);
+  app.use(helmet());
+  app.enableCors({
+    origin: config.http.corsOrigins.length > 0 ? config.http.corsOrigins : false,
+    credentials: true,
+    exposedHeaders: ['X-Request-Id', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'Retry-After'],
+  });
+  app.use(json({ limit: config.http.bodyLimit }));
+  app.use(urlencoded({ extended: false, limit: config.http.bodyLimit }));
+  app.use(cookieParser());
+  app.use(expressErrorHandler);
+
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['metrics'] });
+  app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
+
+  SwaggerModule.setup(`${API_PREFIX}/docs`, app, () => createOpenApiDocument(app), {
+    jsonDocumentUrl: `${API_PREFIX}/docs-json`,
+  });
+}
+
+export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
+  const options = new DocumentBuilder()
+    .setTitle('Agent backend')
+    .setDescription(
+      'AI-agent chat: auth, conversations with streamed agent replies, consent, runs. ' +
+        'Success: `{status: true, data, message?, pagination?}`. ' +
+        'Errors: `{status: false, error: {code, message, details?}, request_id}`.',
+    )
+    .setVersion('1')
+    .addBearerAuth()
+    .build();
+  return SwaggerModule.createDocument(app, options);
+}

@@ -1,0 +1,32 @@
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor, SetMetadata, StreamableFile } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { Observable, map } from 'rxjs';
+import { Envelope, SuccessBody } from './envelope';
+
+const RAW_RESPONSE = 'raw-response';
+
+/** The route answers its own body (health checks, SSE, downloads): no success envelope. */
+export const RawResponse = () => SetMetadata(RAW_RESPONSE, true);
+
+@Injectable()
+export class EnvelopeInterceptor implements NestInterceptor {
+  constructor(private readonly reflector: Reflector) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() !== 'http') return next.handle();
+    const raw = this.reflector.getAllAndOverride<boolean>(RAW_RESPONSE, [context.getHandler(), context.getClass()]);
+    if (raw) return next.handle();
+    return next.handle().pipe(map((value: unknown) => wrap(value)));
+  }
+}
+
+function wrap(value: unknown): unknown {
+  if (value instanceof StreamableFile) return value;
+  if (value instanceof Envelope) {
+    const body: SuccessBody<unknown> = { status: true, data: value.data };
+    if (value.extra.message) body.message = value.extra.message;
+    if (value.extra.pagination) body.pagination = value.extra.pagination;
+    return body;
+  }
+  return { status: true, data: value ?? null } satisfies SuccessBody<unknown>;
+}

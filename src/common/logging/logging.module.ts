@@ -1,0 +1,37 @@
+import { Module } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LoggerModule } from 'nestjs-pino';
+import { AppConfig } from '../../config/app-config';
+import { REDACT_PATHS, redactUrl } from './redact';
+
+type Req = IncomingMessage & { id?: string; originalUrl?: string };
+
+/** Structured JSON logs; every line of a request carries its `req.id` (the X-Request-Id). */
+@Module({
+  imports: [
+    LoggerModule.forRootAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({
+        pinoHttp: {
+          level: config.log.level,
+          genReqId: (req: Req) => req.id ?? 'unknown',
+          redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+          serializers: {
+            req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
+              id: req.id,
+              method: req.method,
+              url: redactUrl(req.url),
+              remote_address: req.remoteAddress,
+            }),
+            res: (res: { statusCode: number }) => ({ status_code: res.statusCode }),
+          },
+          customLogLevel: (_req: Req, res: ServerResponse, error?: Error) =>
+            error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+          customProps: (req: Req) => ({ request_id: req.id }),
+          quietReqLogger: true,
+        },
+      }),
+    }),
+  ],
+})
+export class LoggingModule {}

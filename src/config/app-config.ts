@@ -1,0 +1,79 @@
+import { existsSync } from 'node:fs';
+import { Env, validateEnv } from './env.schema';
+
+/**
+ * The one typed configuration object. It is built once from the validated environment and
+ * injected everywhere (`constructor(private readonly config: AppConfig)`); nothing else reads
+ * `process.env`.
+ */
+export class AppConfig {
+  readonly nodeEnv: Env['NODE_ENV'];
+  readonly isProduction: boolean;
+  readonly http: {
+    host: string;
+    port: number;
+    corsOrigins: string[];
+    trustProxy: boolean | number | string;
+    bodyLimit: string;
+  };
+  readonly log: { level: Env['LOG_LEVEL'] };
+  readonly shutdownTimeoutMs: number;
+  readonly database: { url?: string; poolSize: number; embeddedDir: string };
+  readonly redisUrl?: string;
+  readonly auth: {
+    jwtSecret: string;
+    issuer: string;
+    audience: string;
+    accessTtlSeconds: number;
+    refreshTtlSeconds: number;
+    refreshReuseGraceSeconds: number;
+    cookies: boolean;
+    adminEmails: string[];
+  };
+  readonly encryptionKey: string;
+  readonly rateLimit: { perMinute: number; authPerMinute: number };
+  readonly submitWebhookUrl?: string;
+
+  constructor(env: Env) {
+    this.nodeEnv = env.NODE_ENV;
+    this.isProduction = env.NODE_ENV === 'production';
+    this.http = {
+      host: env.API_HOST,
+      port: env.API_PORT,
+      corsOrigins: env.CORS_ORIGINS,
+      trustProxy: env.TRUST_PROXY,
+      bodyLimit: env.BODY_LIMIT,
+    };
+    this.log = { level: env.LOG_LEVEL };
+    this.shutdownTimeoutMs = env.SHUTDOWN_TIMEOUT_MS;
+    this.database = { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE, embeddedDir: env.EMBEDDED_DB_DIR };
+    this.redisUrl = env.REDIS_URL;
+    this.auth = {
+      jwtSecret: env.JWT_SECRET,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      accessTtlSeconds: env.JWT_ACCESS_TTL,
+      refreshTtlSeconds: env.JWT_REFRESH_TTL,
+      refreshReuseGraceSeconds: env.REFRESH_REUSE_GRACE_SECONDS,
+      cookies: env.AUTH_COOKIES,
+      adminEmails: env.ADMIN_EMAILS.map((email) => email.toLowerCase()),
+    };
+    this.encryptionKey = env.ENCRYPTION_KEY;
+    this.rateLimit = { perMinute: env.RATE_LIMIT_PER_MINUTE, authPerMinute: env.RATE_LIMIT_AUTH_PER_MINUTE };
+    this.submitWebhookUrl = env.SUBMIT_WEBHOOK_URL;
+  }
+
+  /** A copy with some values replaced; tests use it to boot an app with other settings. */
+  with(overrides: Partial<Record<keyof Env, string>>, env: NodeJS.ProcessEnv = process.env): AppConfig {
+    return new AppConfig(validateEnv({ ...env, ...overrides }));
+  }
+}
+
+/**
+ * Reads `.env` (if present, without overriding real variables) and validates the environment.
+ * Throws `InvalidEnvironmentError` naming each bad variable.
+ */
+export function loadAppConfig(env: NodeJS.ProcessEnv = process.env, envFile = '.env'): AppConfig {
+  if (env === process.env && existsSync(envFile)) process.loadEnvFile(envFile);
+  return new AppConfig(validateEnv(env));
+}

@@ -1,0 +1,112 @@
+import { z } from 'zod';
+
+const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me-0123456789';
+const DEV_ENCRYPTION_KEY = 'dev-only-encryption-key-change-me-0123456789';
+
+/** Parses "15m", "7d", "30s", "2h" or a bare number of seconds into seconds. */
+export function parseDuration(value: string): number | undefined {
+  const match = /^(\d+)\s*(s|m|h|d)?$/.exec(value.trim());
+  if (!match) return undefined;
+  const unit = { s: 1, m: 60, h: 3600, d: 86400 }[(match[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
+  return Number(match[1]) * unit;
+}
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const seconds = parseDuration(value);
+      if (seconds === undefined || seconds <= 0) {
+        ctx.addIssue({ code: 'custom', message: 'expected a duration such as 15m, 7d or 3600' });
+        return z.NEVER;
+      }
+      return seconds;
+    });
+
+const csv = z
+  .string()
+  .default('')
+  .transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  );
+
+const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(fallback ? 'true' : 'false')
+    .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const postgresUrl = z.url({ protocol: /^postgres(ql)?$/, error: 'expected postgres://user:pass@host:port/db' });
+const redisUrl = z.url({ protocol: /^rediss?$/, error: 'expected redis://host:port' });
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
+
+/** TRUST_PROXY: false, true, a hop count, or addresses/subnets as Express's `trust proxy` accepts. */
+const trustProxy = z
+  .string()
+  .default('false')
+  .transform((value): boolean | number | string => {
+    if (value === 'true') return true;
+    if (value === 'false' || value === '') return false;
+    if (/^\d+$/.test(value)) return Number(value);
+    return value;
+  });
+
+export const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    API_HOST: z.string().default('0.0.0.0'),
+    API_PORT: int(3000, 0).refine((port) => port <= 65535, 'expected a port number'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    CORS_ORIGINS: csv,
+    TRUST_PROXY: trustProxy,
+    BODY_LIMIT: z.string().default('1mb'),
+    SHUTDOWN_TIMEOUT_MS: int(10_000, 1000),
+
+    DATABASE_URL: postgresUrl.optional(),
+    DATABASE_POOL_SIZE: int(10, 1),
+    EMBEDDED_DB_DIR: z.string().default('./.data/postgres'),
+    REDIS_URL: redisUrl.optional(),
+
+    JWT_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEV_JWT_SECRET),
+    JWT_ISSUER: z.string().default('agent-backend'),
+    JWT_AUDIENCE: z.string().default('agent-backend-api'),
+    JWT_ACCESS_TTL: duration('15m'),
+    JWT_REFRESH_TTL: duration('7d'),
+    REFRESH_REUSE_GRACE_SECONDS: int(10, 0),
+    ENCRYPTION_KEY: z.string().min(32, 'must be at least 32 characters').default(DEV_ENCRYPTION_KEY),
+    AUTH_COOKIES: bool(true),
+    ADMIN_EMAILS: csv,
+
+    RATE_LIMIT_PER_MINUTE: int(60, 1),
+    RATE_LIMIT_AUTH_PER_MINUTE: int(10, 1),
+
+    SUBMIT_WEBHOOK_URL: httpUrl.optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV !== 'production') return;
+    if (env.JWT_SECRET === DEV_JWT_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'must be set in production' });
+    }
+    if (env.ENCRYPTION_KEY === DEV_ENCRYPTION_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['ENCRYPTION_KEY'], message: 'must be set in production' });
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;
+
+export class InvalidEnvironmentError extends Error {}
+
+/** Validates the environment; the message names every bad variable. Empty strings count as unset. */
+export function validateEnv(raw: Record<string, string | undefined>): Env {
+  const cleaned = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined && value !== ''));
+  const result = envSchema.safeParse(cleaned);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `  ${issue.path.join('.') || '(env)'}: ${issue.message}`);
+  throw new InvalidEnvironmentError(`Invalid environment configuration:\n${problems.join('\n')}`);
+}

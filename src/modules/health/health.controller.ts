@@ -1,0 +1,74 @@
+import { Controller, Get, UseFilters, VERSION_NEUTRAL } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
+import {
+  DiskHealthIndicator,
+  HealthCheck,
+  HealthCheckService,
+  HealthIndicatorService,
+  MemoryHealthIndicator,
+  TypeOrmHealthIndicator,
+} from '@nestjs/terminus';
+import { Public } from '../../common/auth/public.decorator';
+import { RawResponse } from '../../common/http/envelope.interceptor';
+import { ShutdownService } from '../../common/lifecycle/shutdown.service';
+import { HealthRegistry } from './health.registry';
+import { MigrationsHealthIndicator } from './migrations.health';
+import { TerminusBodyFilter } from './terminus-body.filter';
+
+const HEAP_LIMIT_BYTES = 1024 * 1024 * 1024;
+const DISK_THRESHOLD = 0.95;
+
+/** Terminus bodies (`{status, info, error, details}`), not the API envelope: ops tools expect them. */
+@ApiTags('health')
+@Public()
+@SkipThrottle()
+@RawResponse()
+@UseFilters(TerminusBodyFilter)
+@Controller({ version: VERSION_NEUTRAL })
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly db: TypeOrmHealthIndicator,
+    private readonly migrations: MigrationsHealthIndicator,
+    private readonly memory: MemoryHealthIndicator,
+    private readonly disk: DiskHealthIndicator,
+    private readonly indicators: HealthIndicatorService,
+    private readonly registry: HealthRegistry,
+    private readonly shutdown: ShutdownService,
+  ) {}
+
+  /** Everything this instance depends on, including optional parts (LLM providers, Redis). */
+  @Get('health')
+  @HealthCheck()
+  check() {
+    return this.health.check([
+      () => this.db.pingCheck('database', { timeout: 2000 }),
+      () => this.migrations.check(),
+      () => this.memory.checkHeap('memory_heap', HEAP_LIMIT_BYTES),
+      () => this.disk.checkStorage('disk', { path: '/', thresholdPercent: DISK_THRESHOLD }),
+      ...this.registry.all(),
+    ]);
+  }
+
+  /** The process is up and its event loop answers. Never touches a dependency. */
+  @Get('live')
+  @HealthCheck()
+  live() {
+    return { status: 'ok', info: {}, error: {}, details: {} };
+  }
+
+  /** Can this instance serve traffic: database up and migrated, and not shutting down. */
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    return this.health.check([
+      () => {
+        const indicator = this.indicators.check('lifecycle');
+        return this.shutdown.isShuttingDown ? indicator.down({ message: 'shutting down' }) : indicator.up();
+      },
+      () => this.db.pingCheck('database', { timeout: 1000 }),
+      () => this.migrations.check(),
+    ]);
+  }
+}

@@ -1,0 +1,14 @@
+import { Global, Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { HealthController } from './health.controller';
+import { HealthRegistry } from './health.registry';
+import { MigrationsHealthIndicator } from './migrations.health';
+
+@Global()
+@Module({
+  imports: [TerminusModule.forRoot({ errorLogStyle: 'json' })],
+  controllers: [HealthController],
+  providers: [HealthRegistry, MigrationsHealthIndicator],
+  exports: [HealthRegistry],
+})
+export class HealthModule {}

@@ -1,0 +1,45 @@
+import 'reflect-metadata';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { Server } from 'node:http';
+import request from 'supertest';
+import { AppConfig } from '../../src/config/app-config';
+import { validateEnv, type Env } from '../../src/config/env.schema';
+import { createApp } from '../../src/server';
+
+export interface TestApp {
+  app: NestExpressApplication;
+  config: AppConfig;
+  /** Base URL of the listening server (real HTTP on 127.0.0.1). */
+  url: string;
+  http: () => ReturnType<typeof request>;
+  close: () => Promise<void>;
+}
+
+export function testDatabaseUrl(): string {
+  const url = process.env.TEST_DB_URL;
+  if (!url) throw new Error('TEST_DB_URL is not set: run the suites through jest (test/global-setup.ts)');
+  return url;
+}
+
+/** The configuration tests run with, plus overrides (string values, as in the environment). */
+export function testConfig(overrides: Partial<Record<keyof Env, string>> = {}): AppConfig {
+  return new AppConfig(
+    validateEnv({
+      NODE_ENV: 'test',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      CORS_ORIGINS: 'http://localhost:5173',
+      ...overrides,
+    }),
+  );
+}
+
+/** Boots the real app (same setup as main.ts) against the run's test database, on a free port. */
+export async function createTestApp(overrides: Partial<Record<keyof Env, string>> = {}): Promise<TestApp> {
+  const config = testConfig(overrides);
+  const app = await createApp(config, testDatabaseUrl());
+  await app.listen(0, '127.0.0.1');
+  const address = (app.getHttpServer() as Server).address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const url = `http://127.0.0.1:${port}`;
+  return { app, config, url, http: () => request(url), close: () => app.close() };
+}
