@@ -33,12 +33,17 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   app.use(cookieParser());
   app.use(expressErrorHandler);
 
-  app.setGlobalPrefix(API_PREFIX, { exclude: ['metrics'] });
-  app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
+  configureRouting(app);
 
   SwaggerModule.setup(`${API_PREFIX}/docs`, app, () => createOpenApiDocument(app), {
     jsonDocumentUrl: `${API_PREFIX}/docs-json`,
   });
+}
+
+/** /api prefix, /api/v1 for versioned routes; /metrics stays at the root. */
+export function configureRouting(app: INestApplication): void {
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['metrics'] });
+  app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
 }
 
 export function createOpenApiDocument(app: INestApplication): OpenAPIObject {

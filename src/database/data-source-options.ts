@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { SnakeNamingStrategy } from './snake-naming.strategy';
+import { TypeOrmLogger } from './typeorm-logger';
 
 export const MIGRATIONS_TABLE = 'migrations';
 
@@ -22,6 +23,7 @@ export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions
     // An undefined or null value in a where clause throws instead of matching every row.
     invalidWhereValuesBehavior: { null: 'throw', undefined: 'throw' },
     extra: { max: poolSize, application_name: 'agent-backend' },
-    logging: ['error', 'warn', 'migration'],
+    logger: new TypeOrmLogger(),
+    maxQueryExecutionTime: 1000,
   };
 }

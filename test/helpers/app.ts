@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import request from 'supertest';
 import { AppConfig } from '../../src/config/app-config';
 import { validateEnv, type Env } from '../../src/config/env.schema';
+import type { AppModuleOptions } from '../../src/app.module';
 import { createApp } from '../../src/server';
 
 export interface TestApp {
@@ -34,9 +35,12 @@ export function testConfig(overrides: Partial<Record<keyof Env, string>> = {}): 
 }
 
 /** Boots the real app (same setup as main.ts) against the run's test database, on a free port. */
-export async function createTestApp(overrides: Partial<Record<keyof Env, string>> = {}): Promise<TestApp> {
+export async function createTestApp(
+  overrides: Partial<Record<keyof Env, string>> = {},
+  imports: AppModuleOptions['imports'] = [],
+): Promise<TestApp> {
   const config = testConfig(overrides);
-  const app = await createApp(config, testDatabaseUrl());
+  const app = await createApp(config, testDatabaseUrl(), imports);
   await app.listen(0, '127.0.0.1');
   const address = (app.getHttpServer() as Server).address();
   const port = typeof address === 'object' && address ? address.port : 0;

@@ -27,7 +27,7 @@ type Req = IncomingMessage & { id?: string; originalUrl?: string };
           },
           customLogLevel: (_req: Req, res: ServerResponse, error?: Error) =>
             error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-          customProps: (req: Req) => ({ request_id: req.id }),
+          customAttributeKeys: { reqId: 'request_id' },
           quietReqLogger: true,
         },
       }),

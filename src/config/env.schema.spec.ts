@@ -1,0 +1,55 @@
+import { InvalidEnvironmentError, parseDuration, validateEnv } from './env.schema';
+
+describe(validateEnv.name, () => {
+  it('applies defaults when nothing is set', () => {
+    const env = validateEnv({});
+    expect(env.API_PORT).toBe(3000);
+    expect(env.JWT_ACCESS_TTL).toBe(15 * 60);
+    expect(env.JWT_REFRESH_TTL).toBe(7 * 86400);
+    expect(env.DATABASE_URL).toBeUndefined();
+    expect(env.CORS_ORIGINS).toEqual([]);
+  });
+
+  it('names every bad variable in one message', () => {
+    expect(() => validateEnv({ API_PORT: 'eighty', DATABASE_URL: 'mysql://x', JWT_ACCESS_TTL: 'soon' })).toThrow(
+      expect.objectContaining({
+        message: expect.stringMatching(/API_PORT[\s\S]*DATABASE_URL[\s\S]*JWT_ACCESS_TTL/),
+      }),
+    );
+  });
+
+  it('refuses to start in production with the default JWT secret or encryption key', () => {
+    expect(() => validateEnv({ NODE_ENV: 'production' })).toThrow(InvalidEnvironmentError);
+    expect(() => validateEnv({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET[\s\S]*ENCRYPTION_KEY/);
+    const env = validateEnv({ NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40), ENCRYPTION_KEY: 'k'.repeat(40) });
+    expect(env.NODE_ENV).toBe('production');
+  });
+
+  it('refuses a short JWT secret', () => {
+    expect(() => validateEnv({ JWT_SECRET: 'short' })).toThrow(/JWT_SECRET: must be at least 32/);
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(validateEnv({ DATABASE_URL: '', API_PORT: '' }).API_PORT).toBe(3000);
+  });
+
+  it('parses TRUST_PROXY as boolean, hop count or address list', () => {
+    expect(validateEnv({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
+    expect(validateEnv({ TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
+    expect(validateEnv({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).TRUST_PROXY).toBe('loopback, 10.0.0.0/8');
+    expect(validateEnv({}).TRUST_PROXY).toBe(false);
+  });
+});
+
+describe(parseDuration.name, () => {
+  it.each([
+    ['30', 30],
+    ['30s', 30],
+    ['15m', 900],
+    ['2h', 7200],
+    ['7d', 604800],
+    ['later', undefined],
+  ])('%s -> %s', (input, expected) => {
+    expect(parseDuration(input)).toBe(expected);
+  });
+});
