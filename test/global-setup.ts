@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
@@ -11,6 +12,7 @@ import { migrateWithLock } from '../src/database/migrate';
  * is set (CI), else on an embedded PostgreSQL. Workers read TEST_DB_URL.
  */
 export default async function globalSetup(): Promise<void> {
+  Logger.overrideLogger(['error', 'warn']);
   let serverUrl = process.env.TEST_DATABASE_URL;
   if (!serverUrl) {
     const embedded = await EmbeddedPostgres.start('./.data/test-postgres');

@@ -20,6 +20,8 @@ export class AppConfig {
   readonly shutdownTimeoutMs: number;
   readonly database: { url?: string; poolSize: number; embeddedDir: string };
   readonly redisUrl?: string;
+  /** Namespaces every key this service writes to Redis (several deployments can share one). */
+  readonly redisKeyPrefix: string;
   readonly auth: {
     jwtSecret: string;
     issuer: string;
@@ -48,6 +50,7 @@ export class AppConfig {
     this.shutdownTimeoutMs = env.SHUTDOWN_TIMEOUT_MS;
     this.database = { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE, embeddedDir: env.EMBEDDED_DB_DIR };
     this.redisUrl = env.REDIS_URL;
+    this.redisKeyPrefix = env.REDIS_KEY_PREFIX;
     this.auth = {
       jwtSecret: env.JWT_SECRET,
       issuer: env.JWT_ISSUER,

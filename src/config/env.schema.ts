@@ -72,6 +72,7 @@ export const envSchema = z
     DATABASE_POOL_SIZE: int(10, 1),
     EMBEDDED_DB_DIR: z.string().default('./.data/postgres'),
     REDIS_URL: redisUrl.optional(),
+    REDIS_KEY_PREFIX: z.string().default('agent:'),
 
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEV_JWT_SECRET),
     JWT_ISSUER: z.string().default('agent-backend'),

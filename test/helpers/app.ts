@@ -29,6 +29,9 @@ export function testConfig(overrides: Partial<Record<keyof Env, string>> = {}): 
       NODE_ENV: 'test',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       CORS_ORIGINS: 'http://localhost:5173',
+      // Suites share 127.0.0.1; the rate-limit suite sets its own small limits.
+      RATE_LIMIT_PER_MINUTE: '100000',
+      RATE_LIMIT_AUTH_PER_MINUTE: '100000',
       ...overrides,
     }),
   );

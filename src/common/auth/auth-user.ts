@@ -1,0 +1,13 @@
+import type { Role } from '../../modules/users/user.entity';
+
+/** The caller of a request, as the auth guard resolved it (see @CurrentUser()). */
+export interface AuthUser {
+  id: string;
+  email: string;
+  username: string;
+  roles: Role[];
+  /** The refresh-token family (sign-in) this access token belongs to. */
+  sessionId: string;
+  /** How the token arrived: cookie-authenticated writes must carry the CSRF token. */
+  via: 'bearer' | 'cookie';
+}

@@ -1,0 +1,46 @@
+import { ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import {
+  InjectThrottlerOptions,
+  InjectThrottlerStorage,
+  ThrottlerGuard,
+  type ThrottlerModuleOptions,
+  type ThrottlerRequest,
+  type ThrottlerStorage,
+} from '@nestjs/throttler';
+import type { Request } from 'express';
+import { AppConfig } from '../../config/app-config';
+import type { AuthUser } from '../auth/auth-user';
+import { AUTH_RATE_LIMIT } from './auth-rate-limit.decorator';
+
+/**
+ * Two budgets over one throttler, so responses carry the plain X-RateLimit-* headers:
+ * auth routes count per client IP (req.ip honours TRUST_PROXY), everything else per user, or
+ * per IP when anonymous. Keys span all routes of a budget, not one route each.
+ */
+@Injectable()
+export class RateLimitGuard extends ThrottlerGuard {
+  constructor(
+    @InjectThrottlerOptions() options: ThrottlerModuleOptions,
+    @InjectThrottlerStorage() storage: ThrottlerStorage,
+    reflector: Reflector,
+    private readonly config: AppConfig,
+  ) {
+    super(options, storage, reflector);
+  }
+
+  protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
+    if (props.context.getType() !== 'http') return true;
+    const isAuth = this.reflector.getAllAndOverride<boolean>(AUTH_RATE_LIMIT, [props.context.getHandler(), props.context.getClass()]);
+    const budget = isAuth ? 'auth' : 'api';
+    return super.handleRequest({
+      ...props,
+      limit: isAuth ? this.config.rateLimit.authPerMinute : this.config.rateLimit.perMinute,
+      getTracker: (req: Record<string, unknown>) => {
+        const request = req as unknown as Request & { user?: AuthUser };
+        return !isAuth && request.user ? `user:${request.user.id}` : `ip:${request.ip ?? 'unknown'}`;
+      },
+      generateKey: (_context: ExecutionContext, tracker: string, name: string) => `throttle:${name}:${budget}:${tracker}`,
+    });
+  }
+}

@@ -1,0 +1,33 @@
+import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { AuthUser } from '../../common/auth/auth-user';
+import { CurrentUser } from '../../common/auth/current-user.decorator';
+import { Roles } from '../../common/auth/roles.decorator';
+import { Envelope } from '../../common/http/envelope';
+import { mapUser, UserDto } from '../users/dto/user.dto';
+import { Role } from '../users/user.entity';
+import { AdminService } from './admin.service';
+import { ListUsersQueryDto, UpdateUserDto } from './dto/admin.dto';
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@Roles(Role.Admin)
+@Controller('admin/users')
+export class AdminController {
+  constructor(private readonly admin: AdminService) {}
+
+  @Get()
+  async list(@Query() query: ListUsersQueryDto): Promise<Envelope<UserDto[]>> {
+    const [users, total] = await this.admin.listUsers({ search: query.q, limit: query.limit, offset: query.offset });
+    return Envelope.paginated(users.map(mapUser), total, query.limit, query.offset);
+  }
+
+  @Patch(':id')
+  async update(
+    @CurrentUser() actor: AuthUser,
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() dto: UpdateUserDto,
+  ): Promise<UserDto> {
+    return mapUser(await this.admin.updateUser(actor.id, id, dto));
+  }
+}

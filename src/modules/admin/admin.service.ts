@@ -1,0 +1,33 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AppException } from '../../common/errors/app.exception';
+import { ErrorCode } from '../../common/errors/error-code';
+import { RefreshTokensRepository } from '../auth/refresh-tokens.repository';
+import { Role, User } from '../users/user.entity';
+import { UsersRepository } from '../users/users.repository';
+import { UpdateUserDto } from './dto/admin.dto';
+
+@Injectable()
+export class AdminService {
+  private readonly logger = new Logger(AdminService.name);
+
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly refreshTokens: RefreshTokensRepository,
+  ) {}
+
+  listUsers(query: { search?: string; limit: number; offset: number }): Promise<[User[], number]> {
+    return this.users.list(query);
+  }
+
+  async updateUser(actorId: string, userId: string, patch: UpdateUserDto): Promise<User> {
+    if (actorId === userId && (patch.disabled === true || (patch.roles && !patch.roles.includes(Role.Admin)))) {
+      throw new AppException(ErrorCode.Conflict, 'Admins cannot disable themselves or remove their own admin role');
+    }
+    const roles = patch.roles && (patch.roles.includes(Role.User) ? patch.roles : [Role.User, ...patch.roles]);
+    const updated = await this.users.update(userId, { roles, disabled: patch.disabled });
+    if (!updated) throw AppException.notFound('User');
+    if (patch.disabled) await this.refreshTokens.revokeAllForUser(userId);
+    this.logger.log({ actor_id: actorId, user_id: userId, roles: patch.roles, disabled: patch.disabled }, 'User updated by admin');
+    return updated;
+  }
+}

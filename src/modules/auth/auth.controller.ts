@@ -1,0 +1,99 @@
+import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiConsumes, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import type { AuthUser } from '../../common/auth/auth-user';
+import { assertCsrf } from '../../common/auth/csrf';
+import { CurrentUser } from '../../common/auth/current-user.decorator';
+import { Public } from '../../common/auth/public.decorator';
+import { AppException } from '../../common/errors/app.exception';
+import { ErrorCode } from '../../common/errors/error-code';
+import { Envelope } from '../../common/http/envelope';
+import { AuthRateLimit } from '../../common/rate-limit/auth-rate-limit.decorator';
+import { AppConfig } from '../../config/app-config';
+import { mapUser, UserDto } from '../users/dto/user.dto';
+import { UsersRepository } from '../users/users.repository';
+import { AuthCookies } from './auth-cookies';
+import { AuthService, IssuedTokens } from './auth.service';
+import { LoginDto, RefreshDto, RegisterDto, TokenResponseDto } from './dto/auth.dto';
+import { TokensService } from './tokens.service';
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly users: UsersRepository,
+    private readonly cookies: AuthCookies,
+    private readonly tokens: TokensService,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** Creates a local account and signs it in. Extra fields (e.g. `roles`) are refused. */
+  @Public()
+  @AuthRateLimit()
+  @Post('register')
+  async register(@Body() dto: RegisterDto, @Res({ passthrough: true }) res: Response): Promise<TokenResponseDto> {
+    const issued = await this.auth.register(dto);
+    return this.respond(issued, dto.set_cookies, res);
+  }
+
+  /** JSON `{username|email, password}` or the OAuth2 password form. */
+  @Public()
+  @AuthRateLimit()
+  @Post('login')
+  @HttpCode(200)
+  @ApiConsumes('application/json', 'application/x-www-form-urlencoded')
+  async login(@Body() dto: LoginDto, @Res({ passthrough: true }) res: Response): Promise<TokenResponseDto> {
+    const issued = await this.auth.login((dto.username ?? dto.email)!, dto.password);
+    return this.respond(issued, dto.set_cookies, res);
+  }
+
+  /**
+   * Rotates the refresh token (body, or the refresh cookie with X-CSRF-Token) and answers in
+   * the login shape. Reusing a rotated token after the grace window revokes its sign-in.
+   */
+  @Public()
+  @AuthRateLimit()
+  @Post('refresh')
+  @HttpCode(200)
+  async refresh(@Body() dto: RefreshDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<TokenResponseDto> {
+    let token = dto.refresh_token;
+    let fromCookie = false;
+    if (!token && this.config.auth.cookies) {
+      token = this.cookies.refreshToken(req);
+      fromCookie = token !== undefined;
+      if (fromCookie) assertCsrf(req, this.cookies.names.csrf);
+    }
+    if (!token) throw new AppException(ErrorCode.AuthenticationRequired, 'A refresh token is required');
+    const issued = await this.auth.refresh(token);
+    return this.respond(issued, dto.set_cookies ?? fromCookie, res);
+  }
+
+  /** Ends this sign-in: its refresh tokens and access tokens stop working; cookies are cleared. */
+  @Post('logout')
+  @HttpCode(200)
+  @ApiBearerAuth()
+  async logout(@CurrentUser() user: AuthUser, @Res({ passthrough: true }) res: Response): Promise<Envelope<null>> {
+    await this.auth.logout(user.sessionId);
+    this.cookies.clear(res);
+    return Envelope.withMessage(null, 'Successfully logged out');
+  }
+
+  @Get('me')
+  @ApiBearerAuth()
+  async me(@CurrentUser() user: AuthUser): Promise<UserDto> {
+    const found = await this.users.findById(user.id);
+    if (!found) throw AppException.notFound('User');
+    return mapUser(found);
+  }
+
+  private respond(issued: IssuedTokens, setCookies: boolean | undefined, res: Response): TokenResponseDto {
+    const body: TokenResponseDto = { token_type: 'bearer', expires_in: issued.expiresIn, user: mapUser(issued.user) };
+    if (setCookies && this.config.auth.cookies) {
+      const csrfToken = this.tokens.newCsrfToken();
+      this.cookies.set(res, { accessToken: issued.accessToken, refreshToken: issued.refreshToken, csrfToken });
+      return { ...body, csrf_token: csrfToken };
+    }
+    return { access_token: issued.accessToken, refresh_token: issued.refreshToken, ...body };
+  }
+}

@@ -1,0 +1,25 @@
+import { Role, User } from '../user.entity';
+
+export class UserDto {
+  id: string;
+  email: string;
+  username: string;
+  name: string | null;
+  roles: Role[];
+  auth_provider: string;
+  disabled: boolean;
+  created_at: string;
+}
+
+export function mapUser(user: User): UserDto {
+  return {
+    id: user.id,
+    email: user.email,
+    username: user.username,
+    name: user.displayName,
+    roles: user.roles,
+    auth_provider: user.authProvider,
+    disabled: user.disabled,
+    created_at: user.createdAt.toISOString(),
+  };
+}

@@ -1,0 +1,76 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { Role, User } from './user.entity';
+
+export interface NewUser {
+  email: string;
+  username: string;
+  displayName: string | null;
+  passwordHash: string | null;
+  roles: Role[];
+  authProvider: string;
+}
+
+@Injectable()
+export class UsersRepository {
+  constructor(@InjectRepository(User) private readonly users: Repository<User>) {}
+
+  async create(user: NewUser): Promise<User> {
+    return this.users.save(this.users.create({ ...user, disabled: false }));
+  }
+
+  findById(id: string): Promise<User | null> {
+    return this.users.findOneBy({ id });
+  }
+
+  /** By email or username, case-insensitively, with the password hash (not selected by default). */
+  findForLogin(identifier: string): Promise<User | null> {
+    return this.users
+      .createQueryBuilder('user')
+      .addSelect('user.passwordHash')
+      .where('user.email = lower(:identifier) OR lower(user.username) = lower(:identifier)', { identifier })
+      .getOne();
+  }
+
+  /**
+   * The user behind an access token, if the account is enabled and the sign-in (refresh family)
+   * has not been revoked. One indexed query per authenticated request.
+   */
+  findActiveForSession(userId: string, familyId: string): Promise<User | null> {
+    return this.users
+      .createQueryBuilder('user')
+      .where('user.id = :userId AND user.disabled = false', { userId })
+      .andWhere(
+        'EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.family_id = :familyId AND t.user_id = user.id AND t.revoked_at IS NULL)',
+        { familyId },
+      )
+      .getOne();
+  }
+
+  async list(query: { search?: string; limit: number; offset: number }): Promise<[User[], number]> {
+    const builder = this.users.createQueryBuilder('user').orderBy('user.createdAt', 'DESC').addOrderBy('user.id');
+    if (query.search) {
+      builder.where('(user.email ILIKE :pattern OR user.username ILIKE :pattern OR user.displayName ILIKE :pattern)', {
+        pattern: `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`,
+      });
+    }
+    return builder.take(query.limit).skip(query.offset).getManyAndCount();
+  }
+
+  async update(id: string, patch: Partial<Pick<User, 'roles' | 'disabled' | 'displayName'>>): Promise<User | null> {
+    await this.users.update({ id }, patch);
+    return this.findById(id);
+  }
+
+  /** Adds the admin role (idempotent). Returns false when no user has that email. */
+  async grantAdmin(email: string): Promise<boolean> {
+    const result = await this.users
+      .createQueryBuilder()
+      .update(User)
+      .set({ roles: () => `array_append(array_remove(roles, 'admin'), 'admin')` })
+      .where('email = lower(:email)', { email })
+      .execute();
+    return (result.affected ?? 0) > 0;
+  }
+}
