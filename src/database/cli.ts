@@ -1,13 +1,16 @@
 import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { loadAppConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source-options';
 import { EmbeddedPostgres } from './embedded-postgres';
+import { User } from '../modules/users/user.entity';
+import { UsersRepository } from '../modules/users/users.repository';
 import { migrateWithLock, pendingMigrations } from './migrate';
 
-const USAGE = `usage: node dist/src/database/cli.js <run | revert | show | generate <Name>>
+const USAGE = `usage: node dist/src/database/cli.js <run | revert | show | generate <Name> | grant-admin <email>>
 Uses DATABASE_URL, or the embedded PostgreSQL in EMBEDDED_DB_DIR when it is unset.`;
 
 /** Writes a migration with the SQL that brings the database schema to the entities' shape. */
@@ -44,8 +47,10 @@ ${[...sql.downQueries].reverse().map(line).join('\n')}
 }
 
 async function main(): Promise<void> {
+  Logger.overrideLogger(['error', 'warn', 'log']);
   const [command, name] = process.argv.slice(2);
-  if (!command || !['run', 'revert', 'show', 'generate'].includes(command) || (command === 'generate' && !name)) {
+  const commands = ['run', 'revert', 'show', 'generate', 'grant-admin'];
+  if (!command || !commands.includes(command) || ((command === 'generate' || command === 'grant-admin') && !name)) {
     process.stderr.write(`${USAGE}\n`);
     process.exit(2);
   }
@@ -61,6 +66,11 @@ async function main(): Promise<void> {
     } else if (command === 'show') {
       const pending = await pendingMigrations(dataSource);
       process.stdout.write(pending.length ? `Pending: ${pending.join(', ')}\n` : 'All migrations applied.\n');
+    } else if (command === 'grant-admin') {
+      await migrateWithLock(dataSource);
+      const granted = await new UsersRepository(dataSource.getRepository(User)).grantAdmin(name);
+      process.stdout.write(granted ? `${name} is now an admin.\n` : `No user with email ${name}: register first.\n`);
+      if (!granted) process.exitCode = 1;
     } else {
       await generate(dataSource, name);
     }

@@ -29,7 +29,8 @@ export class TypeOrmLogger implements Logger {
   }
 
   log(level: 'log' | 'info' | 'warn', message: unknown): void {
+    // TypeORM's info lines (entity globs, migration counts) are start-up chatter.
     if (level === 'warn') this.logger.warn(message);
-    else this.logger.log(message);
+    else this.logger.debug(message);
   }
 }

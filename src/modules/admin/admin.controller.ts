@@ -1,9 +1,10 @@
-import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Query } from '@nestjs/common';
+import { Body, Controller, Get, Param, Patch, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../../common/auth/auth-user';
 import { CurrentUser } from '../../common/auth/current-user.decorator';
 import { Roles } from '../../common/auth/roles.decorator';
 import { Envelope } from '../../common/http/envelope';
+import { ParseIdPipe } from '../../common/http/parse-id.pipe';
 import { mapUser, UserDto } from '../users/dto/user.dto';
 import { Role } from '../users/user.entity';
 import { AdminService } from './admin.service';
@@ -25,7 +26,7 @@ export class AdminController {
   @Patch(':id')
   async update(
     @CurrentUser() actor: AuthUser,
-    @Param('id', new ParseUUIDPipe()) id: string,
+    @Param('id', ParseIdPipe('User')) id: string,
     @Body() dto: UpdateUserDto,
   ): Promise<UserDto> {
     return mapUser(await this.admin.updateUser(actor.id, id, dto));

@@ -1,12 +1,20 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { User } from '../users/user.entity';
 
 @Entity('refresh_tokens')
+@Index('refresh_tokens_token_hash_key', ['tokenHash'], { unique: true })
+@Index('refresh_tokens_family_id_idx', ['familyId'])
+@Index('refresh_tokens_user_id_idx', ['userId'])
 export class RefreshToken {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
   @Column('uuid')
   userId: string;
+
+  @ManyToOne(() => User, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'refresh_tokens_user_id_fkey' })
+  user?: User;
 
   @Column('uuid')
   familyId: string;

@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
 export enum Role {
   User = 'user',
@@ -6,31 +6,35 @@ export enum Role {
 }
 
 @Entity('users')
+@Check('users_email_lowercase', 'email = lower(email)')
+@Index('users_email_key', ['email'], { unique: true })
+// Unique on lower(username): an expression index TypeORM cannot describe, so it is left to the migration.
+@Index('users_username_key', { synchronize: false })
 export class User {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
   /** Trimmed and lower-cased before it is stored. */
-  @Column()
+  @Column({ length: 254 })
   email: string;
 
-  @Column()
+  @Column({ length: 64 })
   username: string;
 
-  @Column({ type: 'varchar', nullable: true })
+  @Column({ type: 'varchar', length: 200, nullable: true })
   displayName: string | null;
 
   /** argon2id; null for accounts that only sign in through an identity provider. */
   @Column({ type: 'text', nullable: true, select: false })
   passwordHash: string | null;
 
-  @Column({ type: 'text', array: true })
+  @Column({ type: 'text', array: true, default: '{user}' })
   roles: Role[];
 
-  @Column()
+  @Column({ length: 32, default: 'local' })
   authProvider: string;
 
-  @Column()
+  @Column({ default: false })
   disabled: boolean;
 
   @CreateDateColumn({ type: 'timestamptz' })
