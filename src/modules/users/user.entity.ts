@@ -10,6 +10,11 @@ export enum Role {
 @Index('users_email_key', ['email'], { unique: true })
 // Unique on lower(username): an expression index TypeORM cannot describe, so it is left to the migration.
 @Index('users_username_key', { synchronize: false })
+// One account per SSO identity: (tenant issuer, oid) for Azure AD, (issuer, sub) for other providers.
+@Index('users_external_identity_key', ['externalIssuer', 'externalSubject'], {
+  unique: true,
+  where: 'external_subject IS NOT NULL',
+})
 export class User {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -33,6 +38,18 @@ export class User {
 
   @Column({ length: 32, default: 'local' })
   authProvider: string;
+
+  /** SSO accounts: the identity provider's issuer (for Azure AD, the tenant's v2.0 issuer). */
+  @Column({ type: 'varchar', length: 512, nullable: true })
+  externalIssuer: string | null;
+
+  /** Azure AD tenant id (`tid`). */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  externalTenantId: string | null;
+
+  /** Azure AD object id (`oid`), or `sub` for other providers. */
+  @Column({ type: 'varchar', length: 255, nullable: true })
+  externalSubject: string | null;
 
   @Column({ default: false })
   disabled: boolean;

@@ -10,6 +10,9 @@ export interface NewUser {
   passwordHash: string | null;
   roles: Role[];
   authProvider: string;
+  externalIssuer?: string | null;
+  externalTenantId?: string | null;
+  externalSubject?: string | null;
 }
 
 @Injectable()
@@ -22,6 +25,11 @@ export class UsersRepository {
 
   findById(id: string): Promise<User | null> {
     return this.users.findOneBy({ id });
+  }
+
+  /** The account of an SSO identity (never looked up by email: that would be an account takeover). */
+  findByExternalIdentity(issuer: string, subject: string): Promise<User | null> {
+    return this.users.findOneBy({ externalIssuer: issuer, externalSubject: subject });
   }
 
   /** By email or username, case-insensitively, with the password hash (not selected by default). */
@@ -58,7 +66,10 @@ export class UsersRepository {
     return builder.take(query.limit).skip(query.offset).getManyAndCount();
   }
 
-  async update(id: string, patch: Partial<Pick<User, 'roles' | 'disabled' | 'displayName'>>): Promise<User | null> {
+  async update(
+    id: string,
+    patch: Partial<Pick<User, 'roles' | 'disabled' | 'displayName' | 'email' | 'externalTenantId'>>,
+  ): Promise<User | null> {
     await this.users.update({ id }, patch);
     return this.findById(id);
   }

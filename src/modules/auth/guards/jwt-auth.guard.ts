@@ -9,9 +9,13 @@ import { AppException } from '../../../common/errors/app.exception';
 import { ErrorCode } from '../../../common/errors/error-code';
 import { AuthCookies } from '../auth-cookies';
 
-/** The global guard: every HTTP route needs a valid access token unless marked @Public(). */
+/**
+ * The global guard: every HTTP route needs a valid access token unless marked @Public(). Our own
+ * tokens first (`jwt`); a Bearer token that is not ours may be an Azure AD access token for our
+ * API (`azure-bearer`, which stays silent for anything else).
+ */
 @Injectable()
-export class JwtAuthGuard extends AuthGuard('jwt') {
+export class JwtAuthGuard extends AuthGuard(['jwt', 'azure-bearer']) {
   constructor(
     private readonly reflector: Reflector,
     private readonly cookies: AuthCookies,
@@ -29,8 +33,10 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   override handleRequest<TUser = AuthUser>(error: unknown, user: AuthUser | false, info: unknown, context: ExecutionContext): TUser {
     if (error) throw error;
     if (!user) {
-      const reason = info as { name?: string; expiredAt?: Date } | undefined;
-      if (reason?.name === 'TokenExpiredError') {
+      // One reason per strategy that failed (an array when several did).
+      const reasons = (Array.isArray(info) ? info : [info]) as Array<{ name?: string; expiredAt?: Date } | undefined>;
+      const reason = reasons.find((candidate) => candidate?.name === 'TokenExpiredError');
+      if (reason) {
         throw new AppException(ErrorCode.TokenExpired, 'Access token has expired', {
           expired_at: reason.expiredAt?.toISOString(),
           refresh_required: true,

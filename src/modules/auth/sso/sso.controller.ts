@@ -1,0 +1,89 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiFoundResponse, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { Public } from '../../../common/auth/public.decorator';
+import { AuthRateLimit } from '../../../common/rate-limit/auth-rate-limit.decorator';
+import { AuthResponses } from '../auth-responses';
+import { AuthService } from '../auth.service';
+import type { TokenResponseDto } from '../dto/auth.dto';
+import { ExchangeCodeDto, SsoAuthUrlDto, SsoCallbackDto, SsoLoginDto } from './dto/sso.dto';
+import { OidcCallbackGuard, SSO_SIGN_IN } from './oidc-callback.guard';
+import { SsoService, SsoSignIn } from './sso.service';
+
+type SignedInRequest = Request & { [SSO_SIGN_IN]: SsoSignIn };
+
+/** Single sign-on with Azure AD and any other configured OpenID Connect provider. */
+@ApiTags('auth')
+@Public()
+@AuthRateLimit()
+@Controller('auth')
+export class SsoController {
+  constructor(
+    private readonly sso: SsoService,
+    private readonly auth: AuthService,
+    private readonly responses: AuthResponses,
+  ) {}
+
+  /** JSON clients: the IdP URL to send the browser to, and the state to echo in the callback. */
+  @Post(':provider/login')
+  @HttpCode(200)
+  async login(@Param('provider') provider: string, @Body() dto: SsoLoginDto, @Req() req: Request): Promise<SsoAuthUrlDto> {
+    const { authUrl, state } = await this.sso.begin(provider, dto.redirect_url, requestOrigin(req));
+    return { auth_url: authUrl, state };
+  }
+
+  /** Browsers: 302 to the IdP. After sign-in the browser lands on `redirect_url?code=...`. */
+  @Get(':provider/login')
+  @ApiFoundResponse({ description: 'Redirect to the identity provider' })
+  async loginRedirect(
+    @Param('provider') provider: string,
+    @Query() query: SsoLoginDto,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    const { authUrl } = await this.sso.begin(provider, query.redirect_url, requestOrigin(req));
+    res.redirect(302, authUrl);
+  }
+
+  /** The IdP's authorization response relayed as JSON: our tokens and the user. */
+  @Post(':provider/callback')
+  @HttpCode(200)
+  @UseGuards(OidcCallbackGuard)
+  async callback(@Body() dto: SsoCallbackDto, @Req() req: SignedInRequest, @Res({ passthrough: true }) res: Response): Promise<TokenResponseDto> {
+    const issued = await this.auth.startSession(req[SSO_SIGN_IN].user);
+    return this.responses.respond(issued, dto.set_cookies, res);
+  }
+
+  /**
+   * The redirect URI registered with the IdP. With a `redirect_url` from the login step: 302 there
+   * with a one-time `code` for POST /auth/exchange (tokens never travel in a URL). Without one:
+   * the tokens, as the POST callback answers.
+   */
+  @Get(':provider/callback')
+  @UseGuards(OidcCallbackGuard)
+  @ApiFoundResponse({ description: 'Redirect to redirect_url with a one-time code' })
+  async callbackRedirect(@Req() req: SignedInRequest, @Res() res: Response): Promise<void> {
+    const { user, redirectUrl } = req[SSO_SIGN_IN];
+    if (redirectUrl) {
+      const target = new URL(redirectUrl);
+      target.searchParams.set('code', await this.sso.issueExchangeCode(user));
+      res.redirect(302, target.href);
+      return;
+    }
+    const issued = await this.auth.startSession(user);
+    res.status(200).json({ status: true, data: this.responses.respond(issued, false, res) });
+  }
+
+  /** The one-time code from the redirect -> tokens, or HTTP-only cookies with `set_cookies: true`. */
+  @Post('exchange')
+  @HttpCode(200)
+  async exchange(@Body() dto: ExchangeCodeDto, @Res({ passthrough: true }) res: Response): Promise<TokenResponseDto> {
+    const issued = await this.sso.exchange(dto.code);
+    return this.responses.respond(issued, dto.set_cookies, res);
+  }
+}
+
+/** This server's origin as the client reached it (TRUST_PROXY decides whether X-Forwarded-* count). */
+function requestOrigin(req: Request): string {
+  return `${req.protocol}://${req.host}`;
+}

@@ -1,0 +1,63 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { LessThan, Repository } from 'typeorm';
+import { AuthCode } from './auth-code.entity';
+import { AuthState } from './auth-state.entity';
+
+export type NewAuthState = Pick<AuthState, 'stateHash' | 'provider' | 'nonce' | 'codeVerifier' | 'callbackUrl' | 'redirectUrl' | 'expiresAt'>;
+export type PendingSignIn = Pick<AuthState, 'provider' | 'nonce' | 'codeVerifier' | 'callbackUrl' | 'redirectUrl'>;
+
+/** TypeORM returns [rows, count] for DELETE ... RETURNING on PostgreSQL. */
+function returnedRows<T>(result: unknown): T[] {
+  const rows = result as unknown[];
+  return (Array.isArray(rows[0]) ? rows[0] : rows) as T[];
+}
+
+@Injectable()
+export class SsoRepository {
+  constructor(
+    @InjectRepository(AuthState) private readonly states: Repository<AuthState>,
+    @InjectRepository(AuthCode) private readonly codes: Repository<AuthCode>,
+  ) {}
+
+  async insertState(state: NewAuthState): Promise<void> {
+    await this.states.insert(state);
+  }
+
+  /**
+   * Takes a pending sign-in in one DELETE ... RETURNING: live and for this provider, once.
+   * Two callbacks racing with one state (two tabs, two instances): one wins, the other gets null.
+   */
+  async consumeState(stateHash: string, provider: string): Promise<PendingSignIn | null> {
+    const result: unknown = await this.states.query(
+      `DELETE FROM auth_states WHERE state_hash = $1 AND provider = $2 AND expires_at > now()
+        RETURNING provider, nonce, code_verifier, callback_url, redirect_url`,
+      [stateHash, provider],
+    );
+    const [row] = returnedRows<{ provider: string; nonce: string; code_verifier: string; callback_url: string; redirect_url: string | null }>(result);
+    return row
+      ? { provider: row.provider, nonce: row.nonce, codeVerifier: row.code_verifier, callbackUrl: row.callback_url, redirectUrl: row.redirect_url }
+      : null;
+  }
+
+  async insertCode(code: Pick<AuthCode, 'codeHash' | 'userId' | 'expiresAt'>): Promise<void> {
+    await this.codes.insert(code);
+  }
+
+  /** Single use, in one DELETE ... RETURNING. Returns the user id, or null (unknown, used or expired). */
+  async consumeCode(codeHash: string): Promise<string | null> {
+    const result: unknown = await this.codes.query(
+      `DELETE FROM auth_codes WHERE code_hash = $1 AND expires_at > now() RETURNING user_id`,
+      [codeHash],
+    );
+    const [row] = returnedRows<{ user_id: string }>(result);
+    return row?.user_id ?? null;
+  }
+
+  /** Drops abandoned sign-ins and unredeemed codes (cheap: indexed on expires_at). */
+  async deleteExpired(): Promise<void> {
+    const now = new Date();
+    await this.states.delete({ expiresAt: LessThan(now) });
+    await this.codes.delete({ expiresAt: LessThan(now) });
+  }
+}
