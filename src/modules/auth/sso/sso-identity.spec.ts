@@ -1,0 +1,75 @@
+import { validateEnv } from '../../../config/env.schema';
+import { buildSsoConfig, type OidcProviderConfig } from '../../../config/sso-config';
+import { Role } from '../../users/user.entity';
+import { assertAllowed, mappedRoles, profileFromClaims, usernameCandidate } from './sso-identity';
+
+const TENANT = 'tenant-1';
+const sso = (env: Record<string, string> = {}) =>
+  buildSsoConfig(validateEnv({ AZURE_AD_TENANT_ID: TENANT, AZURE_AD_CLIENT_ID: 'client', ...env }));
+const azure = (env: Record<string, string> = {}): OidcProviderConfig => sso(env).providers[0];
+const claims = { tid: TENANT, oid: 'oid-1', preferred_username: 'Ada@Contoso.com', name: 'Ada', roles: ['Admin'], groups: ['g1'] };
+
+describe(profileFromClaims.name, () => {
+  it('keys Azure AD users by the tenant issuer and oid, with a lower-cased email', () => {
+    const sut = profileFromClaims(azure(), claims, 'https://login.microsoftonline.com');
+    expect(sut).toMatchObject({
+      issuer: `https://login.microsoftonline.com/${TENANT}/v2.0`,
+      subject: 'oid-1',
+      tenantId: TENANT,
+      email: 'ada@contoso.com',
+      idpRoles: ['Admin'],
+    });
+  });
+
+  it('refuses an Azure AD account without any email-like claim', () => {
+    expect(() => profileFromClaims(azure(), { ...claims, preferred_username: 'ada' }, 'https://x')).toThrow(/no email/);
+  });
+
+  it('refuses an unverified email from other providers', () => {
+    const google = sso({ OIDC_GOOGLE_CLIENT_ID: 'g' }).providers[1];
+    expect(() => profileFromClaims(google, { iss: 'https://accounts.google.com', sub: '1', email: 'a@b.co', email_verified: false })).toThrow();
+    expect(profileFromClaims(google, { iss: 'https://accounts.google.com', sub: '1', email: 'a@b.co' }).subject).toBe('1');
+  });
+});
+
+describe(assertAllowed.name, () => {
+  const profile = profileFromClaims(azure(), claims, 'https://login.microsoftonline.com');
+
+  it('allows the configured tenant, refuses others unless listed', () => {
+    expect(() => assertAllowed(profile, sso())).not.toThrow();
+    expect(() => assertAllowed({ ...profile, tenantId: 'other' }, sso())).toThrow(/tenant/);
+    expect(() => assertAllowed({ ...profile, tenantId: 'other' }, sso({ ALLOWED_TENANTS: `${TENANT},other` }))).not.toThrow();
+  });
+
+  it('applies ALLOWED_EMAIL_DOMAINS and ALLOWED_EMAILS', () => {
+    expect(() => assertAllowed(profile, sso({ ALLOWED_EMAIL_DOMAINS: 'contoso.com' }))).not.toThrow();
+    expect(() => assertAllowed(profile, sso({ ALLOWED_EMAIL_DOMAINS: 'fabrikam.com' }))).toThrow(/email/);
+    expect(() => assertAllowed(profile, sso({ ALLOWED_EMAIL_DOMAINS: 'fabrikam.com', ALLOWED_EMAILS: 'ada@contoso.com' }))).not.toThrow();
+    // A domain must match whole: not a suffix of another domain.
+    expect(() => assertAllowed({ ...profile, email: 'x@evilcontoso.com' }, sso({ ALLOWED_EMAIL_DOMAINS: 'contoso.com' }))).toThrow();
+  });
+});
+
+describe(mappedRoles.name, () => {
+  it('is undefined when nothing is mapped (roles then stay ours to manage)', () => {
+    expect(mappedRoles(azure(), profileFromClaims(azure(), claims, 'https://x'))).toBeUndefined();
+  });
+
+  it('maps app roles and groups, always including user', () => {
+    const provider = azure({ AZURE_AD_ROLE_MAP: 'Admin=admin', AZURE_AD_GROUP_MAP: 'g2=admin' });
+    expect(mappedRoles(provider, profileFromClaims(provider, claims, 'https://x'))).toEqual([Role.User, Role.Admin]);
+    expect(mappedRoles(provider, profileFromClaims(provider, { ...claims, roles: [], groups: [] }, 'https://x'))).toEqual([Role.User]);
+  });
+
+  it('rejects a role map naming an unknown role', () => {
+    expect(() => validateEnv({ AZURE_AD_ROLE_MAP: 'Admin=root' })).toThrow(/AZURE_AD_ROLE_MAP/);
+  });
+});
+
+describe(usernameCandidate.name, () => {
+  it('follows the register rules', () => {
+    expect(usernameCandidate('ada.lovelace+x@contoso.com')).toBe('ada.lovelacex');
+    expect(usernameCandidate('a@b.co')).toBe('auser');
+    expect(usernameCandidate('ada@b.co', 'f00')).toBe('ada-f00');
+  });
+});
