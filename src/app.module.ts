@@ -11,7 +11,10 @@ import { DatabaseModule } from './database/database.module';
 import { RateLimitGuard } from './common/rate-limit/rate-limit.guard';
 import { RateLimitModule } from './common/rate-limit/rate-limit.module';
 import { AdminModule } from './modules/admin/admin.module';
+import { AgentModule } from './modules/agent/agent.module';
 import { AuthModule } from './modules/auth/auth.module';
+import { ChatModule } from './modules/chat/chat.module';
+import { ConsentModule } from './modules/consent/consent.module';
 import { JwtAuthGuard } from './modules/auth/guards/jwt-auth.guard';
 import { RolesGuard } from './modules/auth/guards/roles.guard';
 import { HealthModule } from './modules/health/health.module';
@@ -40,6 +43,9 @@ export class AppModule {
         HealthModule,
         AuthModule,
         AdminModule,
+        AgentModule,
+        ConsentModule,
+        ChatModule,
         ...imports,
       ],
       providers: [

@@ -38,6 +38,24 @@ export class AppConfig {
   readonly encryptionKey: string;
   readonly rateLimit: { perMinute: number; authPerMinute: number };
   readonly submitWebhookUrl?: string;
+  readonly llm: {
+    /** `provider:model`; unset: the first configured provider's default, or the demo model. */
+    defaultModel?: string;
+    fallbackModels: string[];
+    timeoutMs: number;
+    openai: { apiKey?: string; baseUrl?: string };
+    azureOpenai: { apiKey?: string; endpoint?: string; deployment?: string; apiVersion: string };
+    anthropic: { apiKey?: string };
+    google: { apiKey?: string };
+    groq: { apiKey?: string };
+    ollama: { baseUrl?: string };
+  };
+  readonly chat: {
+    consentTtlSeconds: number;
+    consentSweepIntervalSeconds: number;
+    maxTokensPerDay: number;
+    heartbeatSeconds: number;
+  };
 
   constructor(env: Env) {
     this.nodeEnv = env.NODE_ENV;
@@ -68,6 +86,28 @@ export class AppConfig {
     this.encryptionKey = env.ENCRYPTION_KEY;
     this.rateLimit = { perMinute: env.RATE_LIMIT_PER_MINUTE, authPerMinute: env.RATE_LIMIT_AUTH_PER_MINUTE };
     this.submitWebhookUrl = env.SUBMIT_WEBHOOK_URL;
+    this.llm = {
+      defaultModel: env.DEFAULT_MODEL,
+      fallbackModels: env.FALLBACK_MODELS,
+      timeoutMs: env.LLM_TIMEOUT_MS,
+      openai: { apiKey: env.OPENAI_API_KEY, baseUrl: env.OPENAI_BASE_URL },
+      azureOpenai: {
+        apiKey: env.AZURE_OPENAI_API_KEY,
+        endpoint: env.AZURE_OPENAI_ENDPOINT,
+        deployment: env.AZURE_OPENAI_DEPLOYMENT,
+        apiVersion: env.AZURE_OPENAI_API_VERSION,
+      },
+      anthropic: { apiKey: env.ANTHROPIC_API_KEY },
+      google: { apiKey: env.GEMINI_API_KEY },
+      groq: { apiKey: env.GROQ_API_KEY },
+      ollama: { baseUrl: env.OLLAMA_BASE_URL },
+    };
+    this.chat = {
+      consentTtlSeconds: env.CONSENT_TTL,
+      consentSweepIntervalSeconds: env.CONSENT_SWEEP_INTERVAL,
+      maxTokensPerDay: env.DEFAULT_MAX_TOKENS_PER_DAY,
+      heartbeatSeconds: env.SSE_HEARTBEAT_INTERVAL,
+    };
   }
 
   /** A copy with some values replaced; tests use it to boot an app with other settings. */

@@ -121,6 +121,24 @@ export const envSchema = z
     RATE_LIMIT_AUTH_PER_MINUTE: int(10, 1),
 
     SUBMIT_WEBHOOK_URL: httpUrl.optional(),
+
+    DEFAULT_MODEL: z.string().regex(/^[\w-]+:.+$/, 'expected provider:model, e.g. openai:gpt-4o-mini').optional(),
+    FALLBACK_MODELS: csv,
+    LLM_TIMEOUT_MS: int(60_000, 100),
+    OPENAI_API_KEY: z.string().optional(),
+    OPENAI_BASE_URL: httpUrl.optional(),
+    AZURE_OPENAI_API_KEY: z.string().optional(),
+    AZURE_OPENAI_ENDPOINT: httpUrl.optional(),
+    AZURE_OPENAI_DEPLOYMENT: z.string().optional(),
+    AZURE_OPENAI_API_VERSION: z.string().default('2024-10-21'),
+    ANTHROPIC_API_KEY: z.string().optional(),
+    GEMINI_API_KEY: z.string().optional(),
+    GROQ_API_KEY: z.string().optional(),
+    OLLAMA_BASE_URL: httpUrl.optional(),
+    CONSENT_TTL: duration('48h'),
+    CONSENT_SWEEP_INTERVAL: duration('60s'),
+    DEFAULT_MAX_TOKENS_PER_DAY: int(200_000, 0),
+    SSE_HEARTBEAT_INTERVAL: duration('15s'),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;

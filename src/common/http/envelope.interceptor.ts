@@ -20,7 +20,8 @@ export class EnvelopeInterceptor implements NestInterceptor {
   }
 }
 
-function wrap(value: unknown): unknown {
+/** The success envelope for a value; also used by handlers that write the response themselves. */
+export function wrap(value: unknown): unknown {
   if (value instanceof StreamableFile) return value;
   if (value instanceof Envelope) {
     const body: SuccessBody<unknown> = { status: true, data: value.data };

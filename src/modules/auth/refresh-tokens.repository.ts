@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Repository } from 'typeorm';
+import { returnedRows } from '../../database/pg-errors';
 import { RefreshToken } from './refresh-token.entity';
 
 export interface RotationClaim {
@@ -22,15 +23,13 @@ export class RefreshTokensRepository {
    * lock serialises them). Returns null when the token cannot be used.
    */
   async claim(tokenHash: string, graceSeconds: number): Promise<RotationClaim | null> {
-    const rows: Array<{ user_id: string; family_id: string }> = await this.tokens.query(
+    const [row] = returnedRows<{ user_id: string; family_id: string }>(await this.tokens.query(
       `UPDATE refresh_tokens SET used_at = COALESCE(used_at, now())
         WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()
           AND (used_at IS NULL OR used_at > now() - make_interval(secs => $2))
         RETURNING user_id, family_id`,
       [tokenHash, graceSeconds],
-    );
-    // TypeORM returns [rows, count] for UPDATE ... RETURNING on PostgreSQL.
-    const [row] = Array.isArray(rows[0]) ? (rows[0] as typeof rows) : rows;
+    ));
     return row ? { userId: row.user_id, familyId: row.family_id } : null;
   }
 

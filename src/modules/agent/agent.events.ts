@@ -1,0 +1,19 @@
+import type { ConsentAction, ConsentDecision } from '../consent/consent-request.entity';
+import type { StoredToolCall, StoredToolResult, TokenUsage } from '../chat/message.entity';
+
+/** What an agent run produces, independent of LangGraph's stream shapes. */
+export type AgentEvent =
+  | { type: 'text'; content: string }
+  | { type: 'tool_calls'; toolCalls: StoredToolCall[] }
+  | { type: 'tool_result'; result: StoredToolResult }
+  | { type: 'usage'; usage: TokenUsage }
+  | { type: 'interrupt'; actions: ConsentAction[] };
+
+export type AgentInput = { kind: 'message'; text: string } | { kind: 'resume'; decisions: ConsentDecision[] };
+
+export interface AgentRunContext {
+  userId: string;
+  conversationId: string;
+  model: string;
+  signal: AbortSignal;
+}

@@ -1,0 +1,32 @@
+import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { ConsentModule } from '../consent/consent.module';
+import { AgentService } from './agent.service';
+import { CompletionService } from './completion.service';
+import { LlmHealthIndicator } from './llm.health';
+import { ModelsController } from './models.controller';
+import { ModelRegistry } from './models/model-registry';
+import { AGENT_TOOLS, AgentTool } from './tools/agent-tool';
+import { CalculatorTool } from './tools/calculator.tool';
+import { CurrentTimeTool } from './tools/current-time.tool';
+import { SearchConversationsTool } from './tools/search-conversations.tool';
+import { SubmitDocumentTool } from './tools/submit-document.tool';
+import { UsageService } from './usage.service';
+
+const TOOLS = [CurrentTimeTool, CalculatorTool, SearchConversationsTool, SubmitDocumentTool];
+
+@Module({
+  imports: [ConsentModule, TerminusModule],
+  controllers: [ModelsController],
+  providers: [
+    ModelRegistry,
+    AgentService,
+    CompletionService,
+    UsageService,
+    LlmHealthIndicator,
+    ...TOOLS,
+    { provide: AGENT_TOOLS, inject: TOOLS, useFactory: (...tools: AgentTool[]) => tools },
+  ],
+  exports: [AgentService, ModelRegistry, UsageService],
+})
+export class AgentModule {}

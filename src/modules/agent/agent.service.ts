@@ -1,0 +1,162 @@
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { AIMessage, type BaseMessage, ToolMessage } from '@langchain/core/messages';
+import { Command } from '@langchain/langgraph';
+import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
+import { createAgent, type HITLRequest, humanInTheLoopMiddleware, modelFallbackMiddleware } from 'langchain';
+import type { Pool } from 'pg';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../../config/app-config';
+import { ADVISORY_LOCKS, withAdvisoryLock } from '../../database/migrate';
+import type { ConsentAction, ConsentDecision } from '../consent/consent-request.entity';
+import type { AgentEvent, AgentInput, AgentRunContext } from './agent.events';
+import { ModelRegistry } from './models/model-registry';
+import { AGENT_TOOLS, type AgentTool } from './tools/agent-tool';
+
+const SYSTEM_PROMPT =
+  'You are a helpful assistant. Use the tools when they help. Call at most one tool per turn. ' +
+  'Some tools need the user’s approval; if a call is rejected, accept it and say what you did not do.';
+const CHECKPOINT_SCHEMA = 'langgraph';
+const RECURSION_LIMIT = 25;
+
+type Agent = ReturnType<typeof createAgent>;
+
+/**
+ * Builds LangChain agents (model + tools + consent middleware + PostgreSQL checkpointer) and
+ * runs them, translating LangGraph's stream into AgentEvents. The checkpoint thread is the
+ * conversation id, so a paused agent can be resumed by any instance, after a restart too.
+ */
+@Injectable()
+export class AgentService implements OnModuleInit {
+  private readonly logger = new Logger(AgentService.name);
+  private readonly agents = new Map<string, Promise<Agent>>();
+  private checkpointer: PostgresSaver;
+
+  constructor(
+    private readonly models: ModelRegistry,
+    @Inject(AGENT_TOOLS) private readonly tools: AgentTool[],
+    private readonly dataSource: DataSource,
+    private readonly config: AppConfig,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    // Share TypeORM's pool: no second set of connections for checkpoints.
+    const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
+    this.checkpointer = new PostgresSaver(pool, undefined, { schema: CHECKPOINT_SCHEMA });
+    await withAdvisoryLock(this.dataSource, ADVISORY_LOCKS.checkpointer, async () => {
+      await this.dataSource.query(`CREATE SCHEMA IF NOT EXISTS ${CHECKPOINT_SCHEMA}`);
+      await this.checkpointer.setup();
+    });
+  }
+
+  toolDescriptions(): Array<{ name: string; sensitive: boolean }> {
+    return this.tools.map((tool) => ({ name: tool.name, sensitive: tool.sensitive }));
+  }
+
+  async *run(input: AgentInput, context: AgentRunContext): AsyncGenerator<AgentEvent> {
+    const agent = await this.agentFor(context.model);
+    const payload =
+      input.kind === 'message'
+        ? { messages: [{ role: 'user', content: input.text }] }
+        : new Command({ resume: { decisions: input.decisions.map(toHitlDecision) } });
+    const stream = await agent.stream(payload as never, {
+      configurable: { thread_id: context.conversationId, user_id: context.userId },
+      streamMode: ['messages', 'updates'],
+      signal: context.signal,
+      recursionLimit: RECURSION_LIMIT,
+    } as never);
+
+    const seenResults = new Set<string>();
+    for await (const [mode, chunk] of stream as AsyncIterable<[string, unknown]>) {
+      if (mode === 'messages') {
+        const [message, metadata] = chunk as [BaseMessage, { langgraph_node?: string }];
+        const text = metadata.langgraph_node === 'model_request' && AIMessage.isInstance(message) ? textContent(message) : '';
+        if (text) yield { type: 'text', content: text };
+        continue;
+      }
+      for (const [node, update] of Object.entries(chunk as Record<string, unknown>)) {
+        if (node === '__interrupt__') {
+          const interrupts = update as Array<{ value: HITLRequest }>;
+          yield { type: 'interrupt', actions: interrupts.flatMap((item) => this.toActions(item.value)) };
+          continue;
+        }
+        for (const message of ((update as { messages?: BaseMessage[] } | null)?.messages ?? [])) {
+          if (node === 'model_request' && AIMessage.isInstance(message)) {
+            if (message.tool_calls?.length) {
+              yield {
+                type: 'tool_calls',
+                toolCalls: message.tool_calls.map((call) => ({ id: call.id ?? '', name: call.name, arguments: call.args })),
+              };
+            }
+            const usage = message.usage_metadata;
+            if (usage) yield { type: 'usage', usage: { input_tokens: usage.input_tokens, output_tokens: usage.output_tokens, total_tokens: usage.total_tokens } };
+          } else if (ToolMessage.isInstance(message) && !seenResults.has(message.tool_call_id)) {
+            seenResults.add(message.tool_call_id);
+            yield {
+              type: 'tool_result',
+              result: {
+                tool_call_id: message.tool_call_id,
+                name: message.name ?? '',
+                content: textContent(message),
+                status: message.status === 'error' ? 'error' : 'success',
+              },
+            };
+          }
+        }
+      }
+    }
+  }
+
+  /** Forgets a conversation's agent state (its checkpoint thread). */
+  async deleteThread(conversationId: string): Promise<void> {
+    await this.checkpointer.deleteThread(conversationId);
+  }
+
+  private toActions(request: HITLRequest): ConsentAction[] {
+    return request.actionRequests.map((action, index) => ({
+      tool: action.name,
+      arguments: action.args,
+      description: this.tools.find((tool) => tool.name === action.name)?.consentDescription ?? action.description ?? action.name,
+      allowed_decisions: request.reviewConfigs[index]?.allowedDecisions ?? ['approve', 'reject'],
+    }));
+  }
+
+  private agentFor(model: string): Promise<Agent> {
+    let agent = this.agents.get(model);
+    if (!agent) {
+      agent = this.build(model);
+      agent.catch(() => this.agents.delete(model));
+      this.agents.set(model, agent);
+    }
+    return agent;
+  }
+
+  private async build(model: string): Promise<Agent> {
+    const fallbacks = await Promise.all(
+      this.config.llm.fallbackModels.filter((spec) => spec !== model).map((spec) => this.models.create(spec)),
+    );
+    const interruptOn = Object.fromEntries(
+      this.tools.filter((tool) => tool.sensitive).map((tool) => [tool.name, { allowedDecisions: ['approve', 'edit', 'reject'] as Array<'approve' | 'edit' | 'reject'> }]),
+    );
+    this.logger.log({ model, fallbacks: this.config.llm.fallbackModels }, 'Building agent');
+    return createAgent({
+      model: await this.models.create(model),
+      tools: this.tools.map((tool) => tool.build()),
+      systemPrompt: SYSTEM_PROMPT,
+      middleware: [humanInTheLoopMiddleware({ interruptOn }), ...(fallbacks.length ? [modelFallbackMiddleware(...fallbacks)] : [])],
+      checkpointer: this.checkpointer,
+    }) as unknown as Agent;
+  }
+}
+
+function textContent(message: BaseMessage): string {
+  if (typeof message.content === 'string') return message.content;
+  return message.content
+    .map((part) => (typeof part === 'string' ? part : part.type === 'text' ? String((part as { text?: unknown }).text ?? '') : ''))
+    .join('');
+}
+
+function toHitlDecision(decision: ConsentDecision) {
+  if (decision.type === 'reject') return { type: 'reject' as const, message: decision.reason ?? 'The user rejected this action.' };
+  if (decision.type === 'edit') return { type: 'edit' as const, editedAction: { name: decision.tool, args: decision.arguments ?? {} } };
+  return { type: 'approve' as const };
+}

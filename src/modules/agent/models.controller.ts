@@ -1,0 +1,35 @@
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { AuthUser } from '../../common/auth/auth-user';
+import { CurrentUser } from '../../common/auth/current-user.decorator';
+import { Envelope } from '../../common/http/envelope';
+import { CompletionService } from './completion.service';
+import { CompletionRequestDto, CompletionResponseDto, ListModelsQueryDto, ModelDto } from './dto/models.dto';
+import { DEMO_PROVIDER } from './models/demo-chat-model';
+import { ModelRegistry } from './models/model-registry';
+
+@ApiTags('models')
+@ApiBearerAuth()
+@Controller()
+export class ModelsController {
+  constructor(
+    private readonly models: ModelRegistry,
+    private readonly completions: CompletionService,
+  ) {}
+
+  /** Models of the configured providers (the demo model is always there). */
+  @Get('models')
+  list(@Query() query: ListModelsQueryDto): Envelope<ModelDto[]> {
+    const all = this.models.availableModels().map((id) => {
+      const [provider, ...rest] = id.split(':');
+      return { id, provider, name: rest.join(':'), is_default: id === this.models.defaultModel, is_demo: provider === DEMO_PROVIDER };
+    });
+    return Envelope.paginated(all.slice(query.offset, query.offset + query.limit), all.length, query.limit, query.offset);
+  }
+
+  @Post('aisuite/chat')
+  @HttpCode(200)
+  complete(@CurrentUser() user: AuthUser, @Body() body: CompletionRequestDto): Promise<CompletionResponseDto> {
+    return this.completions.complete(user.id, body);
+  }
+}

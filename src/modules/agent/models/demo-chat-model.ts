@@ -1,0 +1,128 @@
+import type { CallbackManagerForLLMRun } from '@langchain/core/callbacks/manager';
+import { BaseChatModel, type BaseChatModelCallOptions, type BindToolsInput } from '@langchain/core/language_models/chat_models';
+import { AIMessage, AIMessageChunk, type BaseMessage, ToolMessage } from '@langchain/core/messages';
+import { ChatGenerationChunk, type ChatResult } from '@langchain/core/outputs';
+import { randomUUID } from 'node:crypto';
+
+interface DemoCallOptions extends BaseChatModelCallOptions {
+  tools?: BindToolsInput[];
+}
+
+type Plan = { kind: 'text'; text: string } | { kind: 'tool'; name: string; args: Record<string, unknown> };
+
+export const DEMO_PROVIDER = 'demo';
+export const DEMO_MODEL = 'demo:assistant';
+
+const HELP =
+  'Try: "what time is it?", "calculate 2 * (3 + 4)", "search my conversations for invoices", ' +
+  'or "submit a document titled Quarterly report" (that one asks for your consent first).';
+
+/**
+ * The model that answers when no LLM provider is configured: offline and deterministic, but a
+ * real LangChain chat model (streaming, tool calling), so every flow of the product, consent
+ * included, can be tried without a key. Replies say they come from the demo.
+ */
+export class DemoChatModel extends BaseChatModel<DemoCallOptions> {
+  static override lc_name() {
+    return 'DemoChatModel';
+  }
+
+  _llmType(): string {
+    return DEMO_PROVIDER;
+  }
+
+  override bindTools(tools: BindToolsInput[]) {
+    return this.withConfig({ tools } as Partial<DemoCallOptions>);
+  }
+
+  async _generate(messages: BaseMessage[], options: this['ParsedCallOptions'], runManager?: CallbackManagerForLLMRun): Promise<ChatResult> {
+    let message: AIMessageChunk | undefined;
+    for await (const chunk of this._streamResponseChunks(messages, options, runManager)) {
+      message = message ? message.concat(chunk.message as AIMessageChunk) : (chunk.message as AIMessageChunk);
+    }
+    const final = new AIMessage({
+      content: message?.content ?? '',
+      tool_calls: message?.tool_calls,
+      usage_metadata: message?.usage_metadata,
+    });
+    return { generations: [{ text: typeof final.content === 'string' ? final.content : '', message: final }] };
+  }
+
+  override async *_streamResponseChunks(
+    messages: BaseMessage[],
+    options: this['ParsedCallOptions'],
+    runManager?: CallbackManagerForLLMRun,
+  ): AsyncGenerator<ChatGenerationChunk> {
+    const plan = planReply(messages, toolNames(options.tools));
+    const inputTokens = countTokens(messages.map((m) => textOf(m)).join(' '));
+    if (plan.kind === 'tool') {
+      const id = `call_${randomUUID().replace(/-/g, '').slice(0, 24)}`;
+      yield new ChatGenerationChunk({
+        text: '',
+        message: new AIMessageChunk({
+          content: '',
+          tool_call_chunks: [{ type: 'tool_call_chunk', id, name: plan.name, args: JSON.stringify(plan.args), index: 0 }],
+          usage_metadata: { input_tokens: inputTokens, output_tokens: 8, total_tokens: inputTokens + 8 },
+        }),
+      });
+      return;
+    }
+    const words = plan.text.split(/(?<= )/);
+    for (const [index, word] of words.entries()) {
+      options.signal?.throwIfAborted();
+      const last = index === words.length - 1;
+      const outputTokens = countTokens(plan.text);
+      yield new ChatGenerationChunk({
+        text: word,
+        message: new AIMessageChunk({
+          content: word,
+          usage_metadata: last ? { input_tokens: inputTokens, output_tokens: outputTokens, total_tokens: inputTokens + outputTokens } : undefined,
+        }),
+      });
+      await runManager?.handleLLMNewToken(word);
+    }
+  }
+}
+
+function toolNames(tools: BindToolsInput[] | undefined): Set<string> {
+  const names = (tools ?? []).map((tool) => {
+    const candidate = tool as { name?: string; function?: { name?: string } };
+    return candidate.name ?? candidate.function?.name;
+  });
+  return new Set(names.filter((name): name is string => typeof name === 'string'));
+}
+
+function textOf(message: BaseMessage): string {
+  return typeof message.content === 'string' ? message.content : JSON.stringify(message.content);
+}
+
+function countTokens(text: string): number {
+  return Math.max(1, Math.ceil(text.split(/\s+/).filter(Boolean).length * 1.3));
+}
+
+/** Decides the demo's next move from the conversation so far. */
+export function planReply(messages: BaseMessage[], tools: Set<string>): Plan {
+  const last = messages[messages.length - 1];
+  if (last && ToolMessage.isInstance(last)) {
+    const status = last.status === 'error' ? 'did not run' : 'returned';
+    return { kind: 'text', text: `[demo model] The ${last.name ?? 'tool'} tool ${status}: ${textOf(last)}` };
+  }
+  const text = last ? textOf(last) : '';
+  const lower = text.toLowerCase();
+
+  const calculation = /(?:calculate|compute|what is|what's)\s+([-+*/^().,%\d\s]+[\d)])/i.exec(text);
+  if (calculation && tools.has('calculator')) return { kind: 'tool', name: 'calculator', args: { expression: calculation[1].trim() } };
+  if (/\b(time|date|clock)\b/.test(lower) && tools.has('current_time')) return { kind: 'tool', name: 'current_time', args: {} };
+  const search = /\bsearch\b(?:.*?\bfor\b)?\s+(.+)/i.exec(text);
+  if (search && tools.has('search_conversations')) {
+    return { kind: 'tool', name: 'search_conversations', args: { query: search[1].replace(/[?.!]+$/, '') } };
+  }
+  if (/\bsubmit\b/.test(lower) && tools.has('submit_document')) {
+    const title = /titled\s+["“]?([^"”\n]+?)["”]?\s*$/i.exec(text)?.[1] ?? 'Demo document';
+    return { kind: 'tool', name: 'submit_document', args: { title, content: text } };
+  }
+  return {
+    kind: 'text',
+    text: `[demo model] No LLM provider is configured, so this is the offline demo answering. You said: "${text}". ${HELP}`,
+  };
+}

@@ -1,0 +1,141 @@
+import { Injectable } from '@nestjs/common';
+import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
+import { initChatModel } from 'langchain';
+import { AppException } from '../../../common/errors/app.exception';
+import { ErrorCode } from '../../../common/errors/error-code';
+import { AppConfig } from '../../../config/app-config';
+import { DEMO_MODEL, DEMO_PROVIDER, DemoChatModel } from './demo-chat-model';
+
+export interface ProviderInfo {
+  name: string;
+  configured: boolean;
+  /** Models offered in GET /models; any other model name of a configured provider also works. */
+  models: string[];
+}
+
+interface ProviderSpec {
+  configured: (config: AppConfig) => boolean;
+  models: (config: AppConfig) => string[];
+  /** Options for initChatModel, provider package specific. */
+  options: (config: AppConfig, model: string) => Record<string, unknown>;
+}
+
+/** Every provider the registry knows; each is enabled by its configuration. */
+const PROVIDERS: Record<string, ProviderSpec> = {
+  openai: {
+    configured: (c) => Boolean(c.llm.openai.apiKey || c.llm.openai.baseUrl),
+    models: () => ['gpt-4o-mini', 'gpt-4o', 'gpt-4.1-mini'],
+    options: (c) => ({
+      apiKey: c.llm.openai.apiKey ?? 'not-needed',
+      configuration: c.llm.openai.baseUrl ? { baseURL: c.llm.openai.baseUrl } : undefined,
+      // One tool call per turn keeps consent to one decision at a time where the API honours it.
+      modelKwargs: { parallel_tool_calls: false },
+      streamUsage: true,
+    }),
+  },
+  azure_openai: {
+    configured: (c) => Boolean(c.llm.azureOpenai.apiKey && c.llm.azureOpenai.endpoint),
+    models: (c) => (c.llm.azureOpenai.deployment ? [c.llm.azureOpenai.deployment] : []),
+    options: (c, model) => ({
+      azureOpenAIApiKey: c.llm.azureOpenai.apiKey,
+      azureOpenAIEndpoint: c.llm.azureOpenai.endpoint,
+      azureOpenAIApiDeploymentName: model,
+      azureOpenAIApiVersion: c.llm.azureOpenai.apiVersion,
+    }),
+  },
+  anthropic: {
+    configured: (c) => Boolean(c.llm.anthropic.apiKey),
+    models: () => ['claude-sonnet-4-5', 'claude-haiku-4-5'],
+    options: (c) => ({ apiKey: c.llm.anthropic.apiKey }),
+  },
+  'google-genai': {
+    configured: (c) => Boolean(c.llm.google.apiKey),
+    models: () => ['gemini-2.5-flash', 'gemini-2.5-pro'],
+    options: (c) => ({ apiKey: c.llm.google.apiKey }),
+  },
+  groq: {
+    configured: (c) => Boolean(c.llm.groq.apiKey),
+    models: () => ['llama-3.3-70b-versatile'],
+    options: (c) => ({ apiKey: c.llm.groq.apiKey }),
+  },
+  ollama: {
+    configured: (c) => Boolean(c.llm.ollama.baseUrl),
+    models: () => ['llama3.1'],
+    options: (c) => ({ baseUrl: c.llm.ollama.baseUrl }),
+  },
+};
+
+/**
+ * Builds chat model instances from `provider:model` strings. The instance (not the string) is
+ * what createAgent gets: a bare "openai:..." string would switch it to the Responses API.
+ */
+@Injectable()
+export class ModelRegistry {
+  readonly defaultModel: string;
+
+  constructor(private readonly config: AppConfig) {
+    this.defaultModel = config.llm.defaultModel ?? this.firstConfiguredModel() ?? DEMO_MODEL;
+  }
+
+  get isDemo(): boolean {
+    return this.defaultModel.startsWith(`${DEMO_PROVIDER}:`);
+  }
+
+  providers(): ProviderInfo[] {
+    const configured = Object.entries(PROVIDERS).map(([name, spec]) => ({
+      name,
+      configured: spec.configured(this.config),
+      models: spec.configured(this.config) ? spec.models(this.config) : [],
+    }));
+    return [...configured, { name: DEMO_PROVIDER, configured: true, models: [DEMO_MODEL.split(':')[1]] }];
+  }
+
+  /** `provider:model` strings a caller may choose from, the default first. */
+  availableModels(): string[] {
+    const all = this.providers()
+      .filter((provider) => provider.configured)
+      .flatMap((provider) => provider.models.map((model) => `${provider.name}:${model}`));
+    return [this.defaultModel, ...all.filter((model) => model !== this.defaultModel)];
+  }
+
+  /** Checks a model string without building it (bad input fails before anything is stored). */
+  resolve(spec: string | null | undefined): string {
+    const model = spec ?? this.defaultModel;
+    const [provider, name] = splitModel(model);
+    if (provider === DEMO_PROVIDER) return model;
+    const entry = PROVIDERS[provider];
+    if (!entry) {
+      throw AppException.validation({ model: [`unknown provider "${provider}"; use one of ${[...Object.keys(PROVIDERS), DEMO_PROVIDER].join(', ')}`] });
+    }
+    if (!entry.configured(this.config)) {
+      throw new AppException(ErrorCode.ServiceUnavailable, `Provider "${provider}" is not configured on this server`);
+    }
+    if (!name) throw AppException.validation({ model: ['expected provider:model'] });
+    return model;
+  }
+
+  async create(spec: string): Promise<BaseChatModel> {
+    const [provider, name] = splitModel(this.resolve(spec));
+    if (provider === DEMO_PROVIDER) return new DemoChatModel({});
+    const model = await initChatModel(name, {
+      modelProvider: provider,
+      timeout: this.config.llm.timeoutMs,
+      maxRetries: 1,
+      ...PROVIDERS[provider].options(this.config, name),
+    });
+    return model as unknown as BaseChatModel;
+  }
+
+  private firstConfiguredModel(): string | undefined {
+    for (const [name, spec] of Object.entries(PROVIDERS)) {
+      const models = spec.configured(this.config) ? spec.models(this.config) : [];
+      if (models.length) return `${name}:${models[0]}`;
+    }
+    return undefined;
+  }
+}
+
+function splitModel(spec: string): [string, string] {
+  const index = spec.indexOf(':');
+  return index === -1 ? [spec, ''] : [spec.slice(0, index), spec.slice(index + 1)];
+}

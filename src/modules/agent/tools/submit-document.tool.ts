@@ -1,0 +1,53 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { tool } from '@langchain/core/tools';
+import { z } from 'zod';
+import { AppConfig } from '../../../config/app-config';
+import { actionHash } from '../../consent/action-hash';
+import { ConsentRepository } from '../../consent/consent.repository';
+import { type AgentTool, toolContext } from './agent-tool';
+
+const WEBHOOK_TIMEOUT_MS = 10_000;
+
+/**
+ * Sends a document to the configured SUBMIT_WEBHOOK_URL — never to a URL the model chose.
+ * Sensitive: the agent pauses for consent, and the tool spends the single-use consent token
+ * bound to exactly these arguments before acting, so a replayed resume cannot submit twice.
+ */
+@Injectable()
+export class SubmitDocumentTool implements AgentTool {
+  readonly name = 'submit_document';
+  readonly sensitive = true;
+  readonly consentDescription = 'Submit a document to the external document service';
+  private readonly logger = new Logger(SubmitDocumentTool.name);
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly consents: ConsentRepository,
+  ) {}
+
+  build() {
+    return tool(
+      async (args, config) => {
+        const { userId, conversationId } = toolContext(config);
+        const allowed = await this.consents.consumeToken(conversationId, userId, actionHash(this.name, args));
+        if (!allowed) return 'Not submitted: there is no unused approval for exactly this document.';
+        const url = this.config.submitWebhookUrl;
+        if (!url) return 'Approved, but not submitted: SUBMIT_WEBHOOK_URL is not configured on this server.';
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ ...args, user_id: userId, conversation_id: conversationId }),
+          signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+        });
+        this.logger.log({ user_id: userId, conversation_id: conversationId, status: response.status }, 'Document submitted');
+        if (!response.ok) return `The document service refused the submission (HTTP ${response.status}).`;
+        return `Submitted "${args.title}" (HTTP ${response.status}).`;
+      },
+      {
+        name: this.name,
+        description: 'Submits a document (title and content) to the organisation’s document service. Requires the user’s approval.',
+        schema: z.object({ title: z.string().min(1).max(200), content: z.string().min(1).max(20_000) }),
+      },
+    );
+  }
+}

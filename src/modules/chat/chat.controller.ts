@@ -1,0 +1,161 @@
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import type { AuthUser } from '../../common/auth/auth-user';
+import { CurrentUser } from '../../common/auth/current-user.decorator';
+import { AppException } from '../../common/errors/app.exception';
+import { Envelope } from '../../common/http/envelope';
+import { wrap } from '../../common/http/envelope.interceptor';
+import { ParseIdPipe } from '../../common/http/parse-id.pipe';
+import { SseStream } from '../../common/http/sse';
+import { ShutdownService } from '../../common/lifecycle/shutdown.service';
+import { AppConfig } from '../../config/app-config';
+import { ConsentDecisionResultDto, DecideConsentDto } from '../consent/dto/consent.dto';
+import { ChatService } from './chat.service';
+import {
+  ChatReplyDto,
+  ConversationDto,
+  CreateConversationDto,
+  HistoryQueryDto,
+  ListConversationsQueryDto,
+  mapConversation,
+  mapMessage,
+  MessageDto,
+  SendMessageDto,
+  UpdateConversationDto,
+} from './dto/chat.dto';
+import type { ReplyEvent } from './reply-event';
+
+const DETAIL_MESSAGES = 50;
+
+@ApiTags('chat')
+@ApiBearerAuth()
+@Controller('chat')
+export class ChatController {
+  constructor(
+    private readonly chat: ChatService,
+    private readonly shutdown: ShutdownService,
+    private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Sends a message and answers the agent's reply: whole (JSON), or as Server-Sent Events with
+   * `stream: true` or `Accept: text/event-stream`. The reply is generated and stored even if
+   * the client goes away; re-attach with GET /chat/conversations/:id/stream.
+   */
+  @Post('message')
+  @ApiProduces('application/json', 'text/event-stream')
+  async message(@CurrentUser() user: AuthUser, @Body() dto: SendMessageDto, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const started = await this.chat.send(user.id, dto);
+    if (!(dto.stream ?? wantsEventStream(req))) {
+      const reply: ChatReplyDto = await this.chat.awaitReply(started, user.id);
+      res.status(200).json(wrap(reply));
+      return;
+    }
+    await this.pipe(res, (signal) => this.chat.replay(started.conversationId, user.id, started.live.firstSeq - 1, signal));
+  }
+
+  /** Approves (optionally with edited arguments) or rejects a consent request; the agent resumes. */
+  @Post('consent')
+  @ApiProduces('application/json', 'text/event-stream')
+  async consent(@CurrentUser() user: AuthUser, @Body() dto: DecideConsentDto, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const decided = await this.chat.decideConsent(user.id, dto);
+    const result: ConsentDecisionResultDto = decided.result;
+    if (!(dto.stream ?? wantsEventStream(req)) || !decided.live) {
+      res.status(200).json(wrap(result));
+      return;
+    }
+    const live = decided.live;
+    await this.pipe(res, (signal) => this.chat.replay(decided.conversationId, user.id, live.firstSeq - 1, signal));
+  }
+
+  @Get('conversations')
+  async list(@CurrentUser() user: AuthUser, @Query() query: ListConversationsQueryDto): Promise<Envelope<ConversationDto[]>> {
+    const [rows, total] = await this.chat.listConversations(user.id, { search: query.q, limit: query.limit, offset: query.offset });
+    const items = rows.map((row) =>
+      mapConversation(row.conversation, { message_count: row.messageCount, last_message_preview: row.lastMessagePreview }),
+    );
+    return Envelope.paginated(items, total, query.limit, query.offset);
+  }
+
+  @Post('conversations')
+  async create(@CurrentUser() user: AuthUser, @Body() dto: CreateConversationDto): Promise<ConversationDto> {
+    return mapConversation(await this.chat.createConversation(user.id, dto), { message_count: 0, messages: [] });
+  }
+
+  @Get('conversations/:id')
+  async get(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe('Conversation')) id: string): Promise<ConversationDto> {
+    const conversation = await this.chat.getConversation(id, user.id);
+    const messages = await this.chat.history(id, user.id, { limit: DETAIL_MESSAGES });
+    return mapConversation(conversation, { messages: messages.reverse().map(mapMessage) });
+  }
+
+  @Patch('conversations/:id')
+  async update(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseIdPipe('Conversation')) id: string,
+    @Body() dto: UpdateConversationDto,
+  ): Promise<ConversationDto> {
+    return mapConversation(await this.chat.updateConversation(id, user.id, dto));
+  }
+
+  /** Deletes the conversation, its messages, consent requests and the agent's checkpoints. */
+  @Delete('conversations/:id')
+  async remove(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe('Conversation')) id: string): Promise<Envelope<null>> {
+    await this.chat.deleteConversation(id, user.id);
+    return Envelope.withMessage(null, 'Conversation deleted');
+  }
+
+  /** Newest page first; pass the oldest id you have as `before` for the previous page. */
+  @Get('conversations/:id/messages')
+  async history(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseIdPipe('Conversation')) id: string,
+    @Query() query: HistoryQueryDto,
+  ): Promise<MessageDto[]> {
+    return (await this.chat.history(id, user.id, query)).map(mapMessage);
+  }
+
+  /** Re-attaches to the live or latest reply; `Last-Event-ID` replays exactly what was missed. */
+  @Get('conversations/:id/stream')
+  @ApiProduces('text/event-stream')
+  @ApiHeader({ name: 'Last-Event-ID', required: false })
+  async stream(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseIdPipe('Conversation')) id: string,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Res() res: Response,
+  ): Promise<void> {
+    if (lastEventId !== undefined && !/^\d{1,15}$/.test(lastEventId)) {
+      throw AppException.validation({ 'Last-Event-ID': ['must be an event id (a non-negative integer)'] });
+    }
+    await this.chat.getConversation(id, user.id);
+    const after = lastEventId === undefined ? undefined : Number(lastEventId);
+    await this.pipe(res, (signal) => this.chat.replay(id, user.id, after, signal));
+  }
+
+  @Post('conversations/:id/cancel')
+  @HttpCode(200)
+  async cancel(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe('Conversation')) id: string) {
+    const cancelled = await this.chat.cancel(id, user.id);
+    return Envelope.withMessage({ conversation_id: id, cancelled }, cancelled ? 'Cancelling the reply' : 'No reply is being generated');
+  }
+
+  private async pipe(res: Response, events: (signal: AbortSignal) => AsyncGenerator<ReplyEvent>): Promise<void> {
+    const sse = new SseStream(res, this.shutdown, this.config.chat.heartbeatSeconds);
+    const abort = new AbortController();
+    sse.onClose(() => abort.abort());
+    try {
+      for await (const event of events(abort.signal)) {
+        if (!sse.isOpen) break;
+        sse.send(event);
+      }
+    } finally {
+      sse.end();
+    }
+  }
+}
+
+function wantsEventStream(req: Request): boolean {
+  return (req.headers.accept ?? '').includes('text/event-stream');
+}

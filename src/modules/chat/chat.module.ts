@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AgentModule } from '../agent/agent.module';
+import { ConsentModule } from '../consent/consent.module';
+import { ChatController } from './chat.controller';
+import { ChatService } from './chat.service';
+import { ConsentExpiryJob } from './consent-expiry.job';
+import { Conversation } from './conversation.entity';
+import { MessageEventsRepository } from './message-events.repository';
+import { Message } from './message.entity';
+import { MessagesRepository } from './messages.repository';
+import { ReplyRunner } from './reply-runner';
+import { ReplyStreams } from './reply-streams';
+import { ConversationsRepository } from './conversations.repository';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([Conversation, Message]), AgentModule, ConsentModule],
+  controllers: [ChatController],
+  providers: [ChatService, ReplyRunner, ReplyStreams, ConversationsRepository, MessagesRepository, MessageEventsRepository, ConsentExpiryJob],
+  exports: [ChatService, ReplyStreams],
+})
+export class ChatModule {}

@@ -1,0 +1,126 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { returnedRows } from '../../database/pg-errors';
+import { Conversation } from './conversation.entity';
+
+export interface ConversationSummary {
+  conversation: Conversation;
+  messageCount: number;
+  lastMessagePreview: string | null;
+}
+
+export interface ReplyClaim {
+  eventSeq: number;
+  /** A reply that was running on an instance that stopped beating: it is now interrupted. */
+  abandonedReplyId: string | null;
+}
+
+@Injectable()
+export class ConversationsRepository {
+  constructor(@InjectRepository(Conversation) private readonly conversations: Repository<Conversation>) {}
+
+  create(data: { userId: string; title: string; model: string | null }): Promise<Conversation> {
+    return this.conversations.save(this.conversations.create(data));
+  }
+
+  findOwned(id: string, userId: string): Promise<Conversation | null> {
+    return this.conversations.findOneBy({ id, userId });
+  }
+
+  async list(userId: string, query: { search?: string; limit: number; offset: number }): Promise<[ConversationSummary[], number]> {
+    const builder = this.conversations
+      .createQueryBuilder('c')
+      .addSelect('(SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)', 'message_count')
+      .addSelect(
+        '(SELECT left(m.content, 120) FROM messages m WHERE m.conversation_id = c.id ORDER BY m.created_at DESC, m.id DESC LIMIT 1)',
+        'last_message_preview',
+      )
+      .where('c.user_id = :userId', { userId })
+      .orderBy('c.updated_at', 'DESC')
+      .addOrderBy('c.id')
+      .limit(query.limit)
+      .offset(query.offset);
+    if (query.search) {
+      builder.andWhere(
+        `(c.title ILIKE :pattern OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.search @@ websearch_to_tsquery('simple', :search)))`,
+        { pattern: `%${query.search.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`, search: query.search },
+      );
+    }
+    const [{ entities, raw }, total] = await Promise.all([builder.getRawAndEntities(), builder.getCount()]);
+    return [
+      entities.map((conversation, index) => ({
+        conversation,
+        messageCount: Number(raw[index].message_count),
+        lastMessagePreview: raw[index].last_message_preview ?? null,
+      })),
+      total,
+    ];
+  }
+
+  async update(id: string, userId: string, patch: { title?: string; model?: string | null }): Promise<Conversation | null> {
+    const result = await this.conversations.update({ id, userId }, patch);
+    return result.affected ? this.findOwned(id, userId) : null;
+  }
+
+  async delete(id: string, userId: string): Promise<boolean> {
+    const result = await this.conversations.delete({ id, userId });
+    return (result.affected ?? 0) > 0;
+  }
+
+  /**
+   * Takes the conversation for one reply: succeeds only when no reply is running, or the one
+   * running stopped sending heartbeats (its instance died), in one conditional UPDATE.
+   */
+  async claimReply(id: string, userId: string, replyId: string, staleSeconds: number): Promise<ReplyClaim | null> {
+    const [row] = returnedRows<{ event_seq: string; abandoned: string | null }>(
+      await this.conversations.query(
+        `UPDATE conversations c
+            SET active_reply_id = $3, reply_heartbeat_at = now(), cancel_requested_at = NULL,
+                last_message_at = now(), updated_at = now()
+           FROM (SELECT id, active_reply_id FROM conversations WHERE id = $1 AND user_id = $2 FOR UPDATE) prev
+          WHERE c.id = prev.id
+            AND (c.active_reply_id IS NULL OR c.reply_heartbeat_at < now() - make_interval(secs => $4))
+          RETURNING c.event_seq, prev.active_reply_id AS abandoned`,
+        [id, userId, replyId, staleSeconds],
+      ),
+    );
+    return row ? { eventSeq: Number(row.event_seq), abandonedReplyId: row.abandoned } : null;
+  }
+
+  /**
+   * Records progress of the running reply. Returns whether a cancel was requested, or null
+   * when this reply no longer holds the conversation (another instance took it over).
+   */
+  async heartbeat(id: string, replyId: string, eventSeq: number): Promise<{ cancelRequested: boolean } | null> {
+    const [row] = returnedRows<{ cancel_requested_at: Date | null }>(
+      await this.conversations.query(
+        `UPDATE conversations SET reply_heartbeat_at = now(), event_seq = GREATEST(event_seq, $3)
+          WHERE id = $1 AND active_reply_id = $2 RETURNING cancel_requested_at`,
+        [id, replyId, eventSeq],
+      ),
+    );
+    return row ? { cancelRequested: row.cancel_requested_at !== null } : null;
+  }
+
+  async releaseReply(id: string, replyId: string, eventSeq: number): Promise<void> {
+    await this.conversations.query(
+      `UPDATE conversations SET active_reply_id = NULL, reply_heartbeat_at = NULL, cancel_requested_at = NULL,
+              event_seq = GREATEST(event_seq, $3), updated_at = now()
+        WHERE id = $1 AND active_reply_id = $2`,
+      [id, replyId, eventSeq],
+    );
+  }
+
+  /** Asks whichever instance runs the reply to stop (it checks at its next heartbeat). */
+  async requestCancel(id: string, userId: string): Promise<string | null> {
+    const [row] = returnedRows<{ active_reply_id: string }>(
+      await this.conversations.query(
+        `UPDATE conversations SET cancel_requested_at = now()
+          WHERE id = $1 AND user_id = $2 AND active_reply_id IS NOT NULL RETURNING active_reply_id`,
+        [id, userId],
+      ),
+    );
+    return row?.active_reply_id ?? null;
+  }
+}

@@ -1,0 +1,41 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { ReplyEvent } from './reply-event';
+
+/** The persisted event log of replies: what re-attach replays once a reply is not live here. */
+@Injectable()
+export class MessageEventsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async insertBatch(conversationId: string, events: ReplyEvent[]): Promise<void> {
+    if (!events.length) return;
+    const values: unknown[] = [];
+    const rows = events.map((event, index) => {
+      values.push(conversationId, event.id, event.messageId, event.type, JSON.stringify(event.data));
+      const base = index * 5;
+      return `($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}, $${base + 5}::jsonb)`;
+    });
+    await this.dataSource.query(
+      `INSERT INTO message_events (conversation_id, seq, message_id, type, data) VALUES ${rows.join(', ')}
+       ON CONFLICT (conversation_id, seq) DO NOTHING`,
+      values,
+    );
+  }
+
+  async after(conversationId: string, afterSeq: number, limit = 5000): Promise<ReplyEvent[]> {
+    const rows: Array<{ seq: string; message_id: string; type: ReplyEvent['type']; data: Record<string, unknown> }> =
+      await this.dataSource.query(
+        `SELECT seq, message_id, type, data FROM message_events WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+        [conversationId, afterSeq, limit],
+      );
+    return rows.map((row) => ({ id: Number(row.seq), messageId: row.message_id, type: row.type, data: row.data }));
+  }
+
+  async firstOf(conversationId: string, messageId: string): Promise<number | null> {
+    const [row] = await this.dataSource.query(
+      `SELECT min(seq) AS seq FROM message_events WHERE conversation_id = $1 AND message_id = $2`,
+      [conversationId, messageId],
+    );
+    return row?.seq == null ? null : Number(row.seq);
+  }
+}

@@ -1,0 +1,68 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+export type MessageRole = 'user' | 'assistant';
+export type MessageStatus = 'streaming' | 'complete' | 'interrupted' | 'awaiting_consent' | 'error';
+
+export interface StoredToolCall {
+  id: string;
+  name: string;
+  arguments: Record<string, unknown>;
+}
+
+export interface StoredToolResult {
+  tool_call_id: string;
+  name: string;
+  content: string;
+  status: 'success' | 'error';
+}
+
+export interface TokenUsage {
+  input_tokens: number;
+  output_tokens: number;
+  total_tokens: number;
+}
+
+@Entity('messages')
+@Index('messages_conversation_idx', { synchronize: false })
+@Index('messages_user_id_idx', { synchronize: false })
+@Index('messages_search_idx', { synchronize: false })
+export class Message {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column('uuid')
+  conversationId: string;
+
+  @Column('uuid')
+  userId: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  role: MessageRole;
+
+  @Column({ type: 'text', default: '' })
+  content: string;
+
+  @Column({ type: 'jsonb', default: [] })
+  toolCalls: StoredToolCall[];
+
+  @Column({ type: 'jsonb', default: [] })
+  results: StoredToolResult[];
+
+  @Column({ type: 'varchar', length: 24 })
+  status: MessageStatus;
+
+  @Column({ type: 'jsonb', nullable: true })
+  usage: TokenUsage | null;
+
+  @Column({ type: 'varchar', length: 200, nullable: true })
+  model: string | null;
+
+  @Column({ type: 'jsonb', nullable: true })
+  error: { code: string; message: string } | null;
+
+  @CreateDateColumn({ type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ type: 'timestamptz' })
+  updatedAt: Date;
+}

@@ -1,0 +1,53 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { Message } from './message.entity';
+
+@Injectable()
+export class MessagesRepository {
+  constructor(@InjectRepository(Message) private readonly messages: Repository<Message>) {}
+
+  insert(message: Pick<Message, 'conversationId' | 'userId' | 'role' | 'content' | 'status' | 'model'>): Promise<Message> {
+    return this.messages.save(this.messages.create(message));
+  }
+
+  /** The assistant reply's id is chosen before insert: it is the conversation's claim. */
+  async insertWithId(id: string, message: Pick<Message, 'conversationId' | 'userId' | 'role' | 'content' | 'status' | 'model'>): Promise<void> {
+    await this.messages.insert({ id, ...message });
+  }
+
+  findOwned(id: string, userId: string): Promise<Message | null> {
+    return this.messages.findOneBy({ id, userId });
+  }
+
+  async update(id: string, patch: Partial<Pick<Message, 'content' | 'toolCalls' | 'results' | 'status' | 'usage' | 'error'>>): Promise<void> {
+    await this.messages.update({ id }, patch as never);
+  }
+
+  /** Marks a reply whose instance died mid-stream; its partial text stays. */
+  async markInterrupted(id: string): Promise<void> {
+    await this.messages.update({ id, status: 'streaming' }, { status: 'interrupted', error: { code: 'INTERRUPTED', message: 'The server generating this reply stopped' } });
+  }
+
+  /** Newest first, keyset-paginated on (created_at, id) before the `before` message. */
+  async history(conversationId: string, userId: string, query: { limit: number; before?: Message }): Promise<Message[]> {
+    const builder = this.messages
+      .createQueryBuilder('m')
+      .where('m.conversation_id = :conversationId AND m.user_id = :userId', { conversationId, userId })
+      .orderBy('m.created_at', 'DESC')
+      .addOrderBy('m.id', 'DESC')
+      .limit(query.limit);
+    if (query.before) {
+      builder.andWhere('(m.created_at, m.id) < (:createdAt, :id)', { createdAt: query.before.createdAt, id: query.before.id });
+    }
+    return builder.getMany();
+  }
+
+  latestAssistant(conversationId: string, userId: string): Promise<Message | null> {
+    return this.messages.findOne({ where: { conversationId, userId, role: 'assistant' }, order: { createdAt: 'DESC', id: 'DESC' } });
+  }
+
+  count(conversationId: string): Promise<number> {
+    return this.messages.countBy({ conversationId });
+  }
+}

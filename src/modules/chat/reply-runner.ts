@@ -1,0 +1,176 @@
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { ShutdownService } from '../../common/lifecycle/shutdown.service';
+import { AppConfig } from '../../config/app-config';
+import type { AgentInput } from '../agent/agent.events';
+import { AgentService } from '../agent/agent.service';
+import { providerFailure } from '../agent/completion.service';
+import { UsageService } from '../agent/usage.service';
+import { ConsentRepository } from '../consent/consent.repository';
+import { mapConsentRequest } from '../consent/dto/consent.dto';
+import { ConversationsRepository } from './conversations.repository';
+import type { MessageStatus, StoredToolCall, StoredToolResult, TokenUsage } from './message.entity';
+import { MessageEventsRepository } from './message-events.repository';
+import { MessagesRepository } from './messages.repository';
+import { LiveReply, ReplyStreams } from './reply-streams';
+
+const FLUSH_INTERVAL_MS = 250;
+/** A reply whose instance has not beaten for this long is considered dead (it can be taken over). */
+export const REPLY_STALE_SECONDS = 30;
+
+export interface ReplyStart {
+  userId: string;
+  conversationId: string;
+  messageId: string;
+  /** Last event id used in the conversation (the claim returns it). */
+  lastSeq: number;
+  model: string;
+  input: AgentInput;
+  /** What the assistant message already holds (a continuation after consent appends to it). */
+  previous?: { content: string; toolCalls: StoredToolCall[]; results: StoredToolResult[]; usage: TokenUsage | null };
+  announceConversation?: boolean;
+}
+
+interface ReplyState {
+  content: string;
+  toolCalls: StoredToolCall[];
+  results: StoredToolResult[];
+  usage: TokenUsage;
+  status: MessageStatus;
+  error: { code: string; message: string } | null;
+}
+
+/**
+ * Generates replies apart from any HTTP response: the agent's events go to an in-memory
+ * log (LiveReply) that subscribers follow, and are persisted in batches with the message,
+ * so a dropped client loses nothing and a crash leaves the partial reply and its state.
+ */
+@Injectable()
+export class ReplyRunner implements OnModuleInit {
+  private readonly logger = new Logger(ReplyRunner.name);
+
+  constructor(
+    private readonly agent: AgentService,
+    private readonly streams: ReplyStreams,
+    private readonly conversations: ConversationsRepository,
+    private readonly messages: MessagesRepository,
+    private readonly events: MessageEventsRepository,
+    private readonly consents: ConsentRepository,
+    private readonly usage: UsageService,
+    private readonly shutdown: ShutdownService,
+    private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    // On shutdown, stop generating and store what was produced as `interrupted`.
+    this.shutdown.onShutdown(async () => {
+      const live = this.streams.all();
+      for (const reply of live) reply.abort.abort('shutdown');
+      await Promise.all(live.map((reply) => reply.finished));
+    });
+  }
+
+  start(params: ReplyStart): LiveReply {
+    const live = this.streams.open(params.userId, params.conversationId, params.messageId, params.lastSeq);
+    void this.execute(live, params);
+    return live;
+  }
+
+  private async execute(live: LiveReply, params: ReplyStart): Promise<void> {
+    const previous = params.previous;
+    const state: ReplyState = {
+      content: previous?.content ?? '',
+      toolCalls: [...(previous?.toolCalls ?? [])],
+      results: [...(previous?.results ?? [])],
+      usage: { ...(previous?.usage ?? { input_tokens: 0, output_tokens: 0, total_tokens: 0 }) },
+      status: 'streaming',
+      error: null,
+    };
+    const runUsage: TokenUsage = { input_tokens: 0, output_tokens: 0, total_tokens: 0 };
+    let flushing: Promise<void> = Promise.resolve();
+    const flush = () => (flushing = flushing.then(() => this.flush(live, state)).catch((error) => this.logger.error({ err: error }, 'Flush failed')));
+    const timer = setInterval(flush, FLUSH_INTERVAL_MS);
+
+    try {
+      if (params.announceConversation) live.emit('conversation_id', { conversation_id: params.conversationId });
+      const run = this.agent.run(params.input, {
+        userId: params.userId,
+        conversationId: params.conversationId,
+        model: params.model,
+        signal: live.abort.signal,
+      });
+      for await (const event of run) {
+        if (event.type === 'text') {
+          state.content += event.content;
+          live.emit('chunk', { content: event.content });
+        } else if (event.type === 'tool_calls') {
+          state.toolCalls.push(...event.toolCalls);
+          live.emit('tool_calls', { tool_calls: event.toolCalls });
+        } else if (event.type === 'tool_result') {
+          state.results.push(event.result);
+          live.emit('results', { results: [event.result] });
+        } else if (event.type === 'usage') {
+          for (const key of ['input_tokens', 'output_tokens', 'total_tokens'] as const) {
+            state.usage[key] += event.usage[key];
+            runUsage[key] += event.usage[key];
+          }
+        } else {
+          const request = await this.consents.create({
+            userId: params.userId,
+            conversationId: params.conversationId,
+            messageId: params.messageId,
+            actions: event.actions,
+            expiresAt: new Date(Date.now() + this.config.chat.consentTtlSeconds * 1000),
+          });
+          state.status = 'awaiting_consent';
+          live.emit('consent_required', { consent_request: mapConsentRequest(request) });
+        }
+      }
+      if (live.abort.signal.aborted) throw live.abort.signal.reason;
+      if (state.status === 'streaming') state.status = 'complete';
+    } catch (error) {
+      if (live.abort.signal.aborted) {
+        state.status = 'interrupted';
+        const reason = String(live.abort.signal.reason ?? 'cancelled');
+        state.error = { code: 'INTERRUPTED', message: reason === 'shutdown' ? 'The server shut down while replying' : 'The reply was cancelled' };
+      } else {
+        state.status = 'error';
+        state.error = { code: 'SERVICE_UNAVAILABLE', message: `The model provider failed: ${providerFailure(error)}` };
+        this.logger.warn({ conversation_id: params.conversationId, reason: providerFailure(error) }, 'Reply failed');
+        live.emit('error', state.error);
+      }
+    } finally {
+      clearInterval(timer);
+      live.emit('done', { message_id: params.messageId, status: state.status, usage: state.usage });
+      await flush();
+      await flushing;
+      if (runUsage.total_tokens > 0) await this.usage.record(params.userId, runUsage).catch(() => undefined);
+      await this.conversations.releaseReply(params.conversationId, params.messageId, live.lastSeq).catch((error) => {
+        this.logger.error({ err: error, conversation_id: params.conversationId }, 'Could not release the conversation');
+      });
+      this.streams.close(live);
+    }
+  }
+
+  /** Writes new events and the message's current state; checks for a cancel from another instance. */
+  private async flush(live: LiveReply, state: ReplyState): Promise<void> {
+    const batch = live.unflushed;
+    live.unflushed = [];
+    try {
+      await this.events.insertBatch(live.conversationId, batch);
+    } catch (error) {
+      live.unflushed = [...batch, ...live.unflushed];
+      throw error;
+    }
+    await this.messages.update(live.messageId, {
+      content: state.content,
+      toolCalls: state.toolCalls,
+      results: state.results,
+      status: state.status,
+      usage: state.usage,
+      error: state.error,
+    });
+    if (live.isFinished) return;
+    const beat = await this.conversations.heartbeat(live.conversationId, live.messageId, live.lastSeq);
+    if (!beat || beat.cancelRequested) live.abort.abort(beat ? 'cancelled' : 'lost claim');
+  }
+}

@@ -1,0 +1,60 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+export type ConsentStatus = 'pending' | 'approved' | 'rejected' | 'partial' | 'expired';
+
+/** One tool call the agent wants to make, as shown to the person deciding. */
+export interface ConsentAction {
+  tool: string;
+  arguments: Record<string, unknown>;
+  description: string;
+  allowed_decisions: Array<'approve' | 'edit' | 'reject'>;
+}
+
+export interface ConsentDecision {
+  type: 'approve' | 'edit' | 'reject';
+  tool: string;
+  /** The arguments the tool runs with (edited or as proposed); absent when rejected. */
+  arguments?: Record<string, unknown>;
+  reason?: string;
+}
+
+@Entity('consent_requests')
+@Index('consent_requests_user_id_idx', { synchronize: false })
+@Index('consent_requests_pending_idx', { synchronize: false })
+export class ConsentRequest {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column('uuid')
+  userId: string;
+
+  @Column('uuid')
+  conversationId: string;
+
+  @Column('uuid')
+  messageId: string;
+
+  @Column({ type: 'varchar', length: 16, default: 'pending' })
+  status: ConsentStatus;
+
+  @Column({ type: 'jsonb' })
+  actions: ConsentAction[];
+
+  @Column({ type: 'jsonb', nullable: true })
+  decisions: ConsentDecision[] | null;
+
+  @Column({ type: 'text', nullable: true })
+  reason: string | null;
+
+  @Column({ type: 'uuid', nullable: true })
+  decidedBy: string | null;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  decidedAt: Date | null;
+
+  @Column({ type: 'timestamptz' })
+  expiresAt: Date;
+
+  @CreateDateColumn({ type: 'timestamptz' })
+  createdAt: Date;
+}

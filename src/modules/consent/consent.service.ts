@@ -1,0 +1,89 @@
+import { Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { AppException } from '../../common/errors/app.exception';
+import { ErrorCode } from '../../common/errors/error-code';
+import { AppConfig } from '../../config/app-config';
+import { hashToken } from '../auth/tokens.service';
+import { actionHash } from './action-hash';
+import { ConsentDecision, ConsentRequest, ConsentStatus } from './consent-request.entity';
+import { ConsentRepository } from './consent.repository';
+import { DecideConsentDto } from './dto/consent.dto';
+
+export interface DecidedConsent {
+  request: ConsentRequest;
+  /** Plain tokens of the approved actions, in action order (only their hashes are stored). */
+  tokens: string[];
+}
+
+@Injectable()
+export class ConsentService {
+  constructor(
+    private readonly consents: ConsentRepository,
+    private readonly config: AppConfig,
+  ) {}
+
+  list(userId: string, query: { status?: ConsentStatus; limit: number; offset: number }) {
+    return this.consents.list(userId, query);
+  }
+
+  async get(id: string, userId: string): Promise<ConsentRequest> {
+    const request = await this.consents.findOwned(id, userId);
+    if (!request) throw AppException.notFound('Consent request');
+    return request;
+  }
+
+  /**
+   * Records the person's decision (one conditional UPDATE: the first decider wins, a replay
+   * gets CONFLICT) and issues one single-use token per approved action.
+   */
+  async decide(userId: string, dto: DecideConsentDto): Promise<DecidedConsent> {
+    const request = await this.get(dto.consent_request_id, userId);
+    if (request.status !== 'pending') {
+      throw new AppException(ErrorCode.Conflict, `This consent request is already ${request.status}`);
+    }
+    const decisions = this.toDecisions(request, dto);
+    const approved = decisions.filter((decision) => decision.type !== 'reject').length;
+    const status: ConsentStatus = approved === 0 ? 'rejected' : approved === decisions.length ? 'approved' : 'partial';
+    const reason = dto.reason ?? decisions.find((decision) => decision.reason)?.reason ?? null;
+
+    const decided = await this.consents.decide(request.id, userId, { status, decisions, reason, decidedBy: userId });
+    if (!decided) throw new AppException(ErrorCode.Conflict, 'This consent request was already decided or has expired');
+
+    const tokens = decisions.filter((decision) => decision.type !== 'reject').map(() => randomBytes(24).toString('base64url'));
+    const approvedDecisions = decisions.filter((decision) => decision.type !== 'reject');
+    await this.consents.insertTokens(
+      approvedDecisions.map((decision, index) => ({
+        consentRequestId: request.id,
+        userId,
+        conversationId: request.conversationId,
+        tokenHash: hashToken(tokens[index]),
+        actionHash: actionHash(decision.tool, decision.arguments ?? {}),
+        expiresAt: new Date(Date.now() + this.config.chat.consentTtlSeconds * 1000),
+      })),
+    );
+    return { request: decided, tokens };
+  }
+
+  /** Rejections for every action, as the expiry job resolves an unanswered request. */
+  expiredDecisions(request: ConsentRequest): ConsentDecision[] {
+    return request.actions.map((action) => ({ type: 'reject', tool: action.tool, reason: 'The consent request expired without a decision.' }));
+  }
+
+  private toDecisions(request: ConsentRequest, dto: DecideConsentDto): ConsentDecision[] {
+    const perAction = dto.decisions ?? request.actions.map(() => ({ approved: dto.approved!, edited_arguments: dto.edited_arguments, reason: dto.reason }));
+    if (perAction.length !== request.actions.length) {
+      throw AppException.validation({ decisions: [`expected ${request.actions.length} decisions, one per action`] });
+    }
+    return request.actions.map((action, index) => {
+      const decision = perAction[index];
+      if (!decision.approved) return { type: 'reject', tool: action.tool, reason: decision.reason };
+      if (decision.edited_arguments) {
+        if (!action.allowed_decisions.includes('edit')) {
+          throw AppException.validation({ edited_arguments: [`${action.tool} cannot be edited, only approved or rejected`] });
+        }
+        return { type: 'edit', tool: action.tool, arguments: decision.edited_arguments, reason: decision.reason };
+      }
+      return { type: 'approve', tool: action.tool, arguments: action.arguments, reason: decision.reason };
+    });
+  }
+}

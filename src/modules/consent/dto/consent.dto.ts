@@ -1,0 +1,106 @@
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
+import { ConsentAction, ConsentDecision, ConsentRequest, ConsentStatus } from '../consent-request.entity';
+
+export class ActionDecisionDto {
+  @IsBoolean()
+  approved: boolean;
+
+  /** Approve with these arguments instead of the proposed ones. */
+  @IsOptional()
+  @IsObject()
+  edited_arguments?: Record<string, unknown>;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
+  reason?: string;
+}
+
+/** One decision for the whole request, or `decisions[]` with one entry per action, in order. */
+export class DecideConsentDto {
+  @IsUUID()
+  consent_request_id: string;
+
+  @ValidateIf((dto: DecideConsentDto) => dto.decisions === undefined)
+  @IsBoolean()
+  approved?: boolean;
+
+  @IsOptional()
+  @IsObject()
+  edited_arguments?: Record<string, unknown>;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
+  reason?: string;
+
+  /** Stream the agent's continuation as Server-Sent Events (also chosen by `Accept: text/event-stream`). */
+  @IsOptional()
+  @IsBoolean()
+  stream?: boolean;
+
+  @IsOptional()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(20)
+  @ValidateNested({ each: true })
+  @Type(() => ActionDecisionDto)
+  decisions?: ActionDecisionDto[];
+}
+
+export class ListConsentsQueryDto {
+  @IsOptional()
+  @IsIn(['pending', 'approved', 'rejected', 'partial', 'expired'])
+  status?: ConsentStatus;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit: number = 20;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  offset: number = 0;
+}
+
+export class ConsentRequestDto {
+  id: string;
+  conversation_id: string;
+  message_id: string;
+  status: ConsentStatus;
+  actions: ConsentAction[];
+  decisions: ConsentDecision[] | null;
+  reason: string | null;
+  decided_by: string | null;
+  decided_at: string | null;
+  expires_at: string;
+  created_at: string;
+}
+
+export function mapConsentRequest(request: ConsentRequest): ConsentRequestDto {
+  return {
+    id: request.id,
+    conversation_id: request.conversationId,
+    message_id: request.messageId,
+    status: request.status,
+    actions: request.actions,
+    decisions: request.decisions,
+    reason: request.reason,
+    decided_by: request.decidedBy,
+    decided_at: request.decidedAt?.toISOString() ?? null,
+    expires_at: request.expiresAt.toISOString(),
+    created_at: request.createdAt.toISOString(),
+  };
+}
+
+export class ConsentDecisionResultDto {
+  consent_request_id: string;
+  status: ConsentStatus;
+  /** Single-use token bound to the approved tool and its final arguments (first approved action). */
+  consent_token: string | null;
+  message: string;
+}

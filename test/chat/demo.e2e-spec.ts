@@ -1,0 +1,68 @@
+import { createTestApp, TestApp } from '../helpers/app';
+import { eventsOf, sseRequest } from '../helpers/sse';
+import { bearer, createUser, TestUser } from '../helpers/users';
+
+describe('Chat with the demo model (no provider configured)', () => {
+  let sut: TestApp;
+  let user: TestUser;
+
+  beforeAll(async () => {
+    sut = await createTestApp();
+    user = await createUser(sut);
+  });
+  afterAll(() => sut.close());
+
+  it('answers a message whole, labelled as the demo, and stores both messages', async () => {
+    const res = await sut.http().post('/api/v1/chat/message').set(bearer(user.accessToken)).send({ message: 'hello there' }).expect(200);
+    const reply = res.body.data;
+    expect(reply).toMatchObject({ status: 'complete', model: 'demo:assistant', requires_consent: false, tool_calls: [], results: [] });
+    expect(reply.content).toContain('[demo model]');
+    expect(reply.content).toContain('hello there');
+
+    const history = await sut.http().get(`/api/v1/chat/conversations/${reply.conversation_id}/messages`).set(bearer(user.accessToken)).expect(200);
+    expect(history.body.data.map((m: { role: string }) => m.role)).toEqual(['assistant', 'user']);
+    expect(history.body.data[0].content).toBe(reply.content);
+  });
+
+  it('streams a reply as SSE frames with increasing ids, done, then [DONE]', async () => {
+    const res = await sseRequest(sut.url, { path: '/api/v1/chat/message', token: user.accessToken, body: { message: 'stream please', stream: true } });
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/text\/event-stream/);
+    expect(res.headers['x-accel-buffering']).toBe('no');
+    const events = eventsOf(res.frames);
+    expect(events[0].event).toBe('conversation_id');
+    const ids = events.map((e) => e.id!);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(events.at(-1)).toMatchObject({ event: 'done', data: { status: 'complete' } });
+    expect(res.frames.at(-1)?.data).toBe('[DONE]');
+
+    const text = events.filter((e) => e.event === 'chunk').map((e) => e.data.content).join('');
+    const stored = await sut.http().get(`/api/v1/chat/conversations/${events[0].data.conversation_id}`).set(bearer(user.accessToken)).expect(200);
+    expect(stored.body.data.messages.at(-1).content).toBe(text);
+  });
+
+  it('calls a tool and stores the call and its result', async () => {
+    const res = await sut.http().post('/api/v1/chat/message').set(bearer(user.accessToken)).send({ message: 'calculate 2 * (3 + 4)' }).expect(200);
+    const reply = res.body.data;
+    expect(reply.tool_calls).toEqual([{ id: expect.any(String), name: 'calculator', arguments: { expression: '2 * (3 + 4)' } }]);
+    expect(reply.results).toEqual([{ tool_call_id: reply.tool_calls[0].id, name: 'calculator', content: '14', status: 'success' }]);
+    expect(reply.content).toContain('14');
+  });
+
+  it('asks for consent before submitting a document, and continues after approval', async () => {
+    const first = await sut.http().post('/api/v1/chat/message').set(bearer(user.accessToken)).send({ message: 'Please submit a document titled Demo report' }).expect(200);
+    expect(first.body.data).toMatchObject({ status: 'awaiting_consent', requires_consent: true });
+    const request = first.body.data.consent_request;
+    expect(request.actions).toEqual([
+      expect.objectContaining({ tool: 'submit_document', arguments: expect.objectContaining({ title: 'Demo report' }) }),
+    ]);
+
+    const decision = await sut.http().post('/api/v1/chat/consent').set(bearer(user.accessToken)).send({ consent_request_id: request.id, approved: true }).expect(200);
+    expect(decision.body.data).toMatchObject({ consent_request_id: request.id, status: 'approved', consent_token: expect.any(String) });
+
+    const replay = await sseRequest(sut.url, { path: `/api/v1/chat/conversations/${first.body.data.conversation_id}/stream`, token: user.accessToken });
+    const events = eventsOf(replay.frames);
+    expect(events.at(-1)).toMatchObject({ event: 'done' });
+  });
+});
