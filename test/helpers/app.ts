@@ -1,10 +1,12 @@
 import 'reflect-metadata';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Server } from 'node:http';
+import passport from 'passport';
 import request from 'supertest';
 import { AppConfig } from '../../src/config/app-config';
 import { validateEnv, type Env } from '../../src/config/env.schema';
 import type { AppModuleOptions } from '../../src/app.module';
+import { ShutdownService } from '../../src/common/lifecycle/shutdown.service';
 import { createApp } from '../../src/server';
 
 export interface TestApp {
@@ -15,6 +17,9 @@ export interface TestApp {
   http: () => ReturnType<typeof request>;
   close: () => Promise<void>;
 }
+
+const openApps: Array<Record<string, unknown>> = [];
+const passportRegistry = () => (passport as unknown as { _strategies: Record<string, unknown> })._strategies;
 
 export function testDatabaseUrl(): string {
   const url = process.env.TEST_DB_URL;
@@ -48,5 +53,17 @@ export async function createTestApp(
   const address = (app.getHttpServer() as Server).address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const url = `http://127.0.0.1:${port}`;
-  return { app, config, url, http: () => request(url), close: () => app.close() };
+  // Passport keeps strategies in one process-wide registry: the app created last owns them.
+  // When a suite closes one app and keeps using another, hand them back to the survivor.
+  const strategies = { ...passportRegistry() };
+  openApps.push(strategies);
+  // Like production: stop replies and streams first, then close.
+  const close = async () => {
+    await app.get(ShutdownService).beginShutdown();
+    await app.close();
+    openApps.splice(openApps.indexOf(strategies), 1);
+    const survivor = openApps.at(-1);
+    if (survivor) Object.assign(passportRegistry(), survivor);
+  };
+  return { app, config, url, http: () => request(url), close };
 }

@@ -30,4 +30,7 @@ export const REDACT_PATHS = [
   '*.secret',
   '*.client_secret',
   '*.api_key',
+  // TypeORM errors carry the query's parameters (password hashes, token hashes, user content).
+  'err.parameters',
+  'err.driverError.parameters',
 ];

@@ -135,7 +135,7 @@ export class ReplyRunner implements OnModuleInit {
       } else {
         state.status = 'error';
         state.error = { code: 'SERVICE_UNAVAILABLE', message: `The model provider failed: ${providerFailure(error)}` };
-        this.logger.warn({ conversation_id: params.conversationId, reason: providerFailure(error) }, 'Reply failed');
+        this.logger.warn({ conversation_id: params.conversationId, reason: providerFailure(error), err: error }, 'Reply failed');
         live.emit('error', state.error);
       }
     } finally {
