@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { ConsentModule } from '../consent/consent.module';
 import { AgentService } from './agent.service';
+import { checkpointerProvider } from './checkpointer.provider';
 import { CompletionService } from './completion.service';
 import { LlmHealthIndicator } from './llm.health';
 import { ModelsController } from './models.controller';
@@ -20,6 +21,7 @@ const TOOLS = [CurrentTimeTool, CalculatorTool, SearchConversationsTool, SubmitD
   controllers: [ModelsController],
   providers: [
     ModelRegistry,
+    checkpointerProvider,
     AgentService,
     CompletionService,
     UsageService,

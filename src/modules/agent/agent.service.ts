@@ -1,21 +1,17 @@
-import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AIMessage, type BaseMessage, ToolMessage } from '@langchain/core/messages';
-import { Command } from '@langchain/langgraph';
-import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
+import { type BaseCheckpointSaver, Command } from '@langchain/langgraph';
 import { createAgent, type HITLRequest, humanInTheLoopMiddleware, modelFallbackMiddleware } from 'langchain';
-import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
-import { ADVISORY_LOCKS, withAdvisoryLock } from '../../database/migrate';
 import type { ConsentAction, ConsentDecision } from '../consent/consent-request.entity';
 import type { AgentEvent, AgentInput, AgentRunContext } from './agent.events';
+import { CHECKPOINTER } from './checkpointer.provider';
 import { ModelRegistry } from './models/model-registry';
 import { AGENT_TOOLS, type AgentTool } from './tools/agent-tool';
 
 const SYSTEM_PROMPT =
   'You are a helpful assistant. Use the tools when they help. Call at most one tool per turn. ' +
   'Some tools need the user’s approval; if a call is rejected, accept it and say what you did not do.';
-const CHECKPOINT_SCHEMA = 'langgraph';
 const RECURSION_LIMIT = 25;
 
 type Agent = ReturnType<typeof createAgent>;
@@ -26,27 +22,16 @@ type Agent = ReturnType<typeof createAgent>;
  * conversation id, so a paused agent can be resumed by any instance, after a restart too.
  */
 @Injectable()
-export class AgentService implements OnModuleInit {
+export class AgentService {
   private readonly logger = new Logger(AgentService.name);
   private readonly agents = new Map<string, Promise<Agent>>();
-  private checkpointer: PostgresSaver;
 
   constructor(
     private readonly models: ModelRegistry,
     @Inject(AGENT_TOOLS) private readonly tools: AgentTool[],
-    private readonly dataSource: DataSource,
+    @Inject(CHECKPOINTER) private readonly checkpointer: BaseCheckpointSaver,
     private readonly config: AppConfig,
   ) {}
-
-  async onModuleInit(): Promise<void> {
-    // Share TypeORM's pool: no second set of connections for checkpoints.
-    const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
-    this.checkpointer = new PostgresSaver(pool, undefined, { schema: CHECKPOINT_SCHEMA });
-    await withAdvisoryLock(this.dataSource, ADVISORY_LOCKS.checkpointer, async () => {
-      await this.dataSource.query(`CREATE SCHEMA IF NOT EXISTS ${CHECKPOINT_SCHEMA}`);
-      await this.checkpointer.setup();
-    });
-  }
 
   toolDescriptions(): Array<{ name: string; sensitive: boolean }> {
     return this.tools.map((tool) => ({ name: tool.name, sensitive: tool.sensitive }));

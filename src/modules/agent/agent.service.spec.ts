@@ -1,0 +1,110 @@
+import { AIMessage } from '@langchain/core/messages';
+import { fakeModel } from '@langchain/core/testing';
+import { tool } from '@langchain/core/tools';
+import { MemorySaver } from '@langchain/langgraph';
+import { z } from 'zod';
+import { validateEnv } from '../../config/env.schema';
+import { AppConfig } from '../../config/app-config';
+import type { AgentEvent, AgentInput } from './agent.events';
+import { AgentService } from './agent.service';
+import type { ModelRegistry } from './models/model-registry';
+import type { AgentTool } from './tools/agent-tool';
+import { CalculatorTool } from './tools/calculator.tool';
+
+/** A model turn that only calls a tool (fakeModel's respondWithTools also echoes the prompt as text). */
+const callTool = (name: string, args: Record<string, unknown>, id: string) =>
+  new AIMessage({ content: '', tool_calls: [{ name, args, id, type: 'tool_call' }] });
+
+/** A sensitive tool that records what it was run with. */
+class RecordingTool implements AgentTool {
+  readonly name = 'send_email';
+  readonly sensitive = true;
+  readonly consentDescription = 'Send an email';
+  readonly calls: Array<Record<string, unknown>> = [];
+  build() {
+    return tool(
+      async (args) => {
+        this.calls.push(args);
+        return `sent to ${args.to}`;
+      },
+      { name: this.name, description: 'Sends an email', schema: z.object({ to: z.string() }) },
+    );
+  }
+}
+
+describe(AgentService.name, () => {
+  const config = new AppConfig(validateEnv({}));
+  const context = (conversationId: string) => ({ userId: 'u1', conversationId, model: 'fake:model', signal: new AbortController().signal });
+
+  function build(model: ReturnType<typeof fakeModel>, tools: AgentTool[]) {
+    const registry = { create: async () => model } as unknown as ModelRegistry;
+    return new AgentService(registry, tools, new MemorySaver(), config);
+  }
+
+  async function collect(sut: AgentService, input: AgentInput, conversationId: string): Promise<AgentEvent[]> {
+    const events: AgentEvent[] = [];
+    for await (const event of sut.run(input, context(conversationId))) events.push(event);
+    return events;
+  }
+
+  it('turns a plain answer into text', async () => {
+    const sut = build(fakeModel().respond(new AIMessage('Hello!')), []);
+    const events = await collect(sut, { kind: 'message', text: 'hi' }, 't1');
+    expect(events).toEqual([{ type: 'text', content: 'Hello!' }]);
+  });
+
+  it('reports a tool call, its result, then the final answer', async () => {
+    const model = fakeModel()
+      .respond(callTool('calculator', { expression: '2+2' }, 'c1'))
+      .respond(new AIMessage('Four.'));
+    const events = await collect(build(model, [new CalculatorTool()]), { kind: 'message', text: '2+2?' }, 't2');
+    expect(events).toEqual([
+      { type: 'tool_calls', toolCalls: [{ id: 'c1', name: 'calculator', arguments: { expression: '2+2' } }] },
+      { type: 'tool_result', result: { tool_call_id: 'c1', name: 'calculator', content: '4', status: 'success' } },
+      { type: 'text', content: 'Four.' },
+    ]);
+  });
+
+  it('turns a tool error into a result the model sees, not a crash', async () => {
+    const model = fakeModel()
+      .respond(callTool('calculator', { expression: 'import("fs")' }, 'c1'))
+      .respond(new AIMessage('That did not work.'));
+    const events = await collect(build(model, [new CalculatorTool()]), { kind: 'message', text: 'hack' }, 't3');
+    expect(events[1]).toMatchObject({ type: 'tool_result', result: { status: 'error' } });
+    expect(events.at(-1)).toEqual({ type: 'text', content: 'That did not work.' });
+  });
+
+  describe('consent', () => {
+    const pause = async (decision: AgentInput, thread: string) => {
+      const recorder = new RecordingTool();
+      const model = fakeModel()
+        .respond(callTool('send_email', { to: 'boss@example.com' }, 'e1'))
+        .respond(new AIMessage('Finished.'));
+      const sut = build(model, [recorder]);
+      const first = await collect(sut, { kind: 'message', text: 'email my boss' }, thread);
+      const second = await collect(sut, decision, thread);
+      return { recorder, first, second };
+    };
+
+    it('pauses before a sensitive tool with its action, and runs it once approved', async () => {
+      const { recorder, first, second } = await pause({ kind: 'resume', decisions: [{ type: 'approve', tool: 'send_email', arguments: { to: 'boss@example.com' } }] }, 'c-approve');
+      expect(first.at(-1)).toEqual({
+        type: 'interrupt',
+        actions: [{ tool: 'send_email', arguments: { to: 'boss@example.com' }, description: 'Send an email', allowed_decisions: ['approve', 'edit', 'reject'] }],
+      });
+      expect(recorder.calls).toEqual([{ to: 'boss@example.com' }]);
+      expect(second).toContainEqual({ type: 'tool_result', result: expect.objectContaining({ content: 'sent to boss@example.com', status: 'success' }) });
+    });
+
+    it('runs the tool with edited arguments', async () => {
+      const { recorder } = await pause({ kind: 'resume', decisions: [{ type: 'edit', tool: 'send_email', arguments: { to: 'me@example.com' } }] }, 'c-edit');
+      expect(recorder.calls).toEqual([{ to: 'me@example.com' }]);
+    });
+
+    it('never runs a rejected tool, and tells the model why', async () => {
+      const { recorder, second } = await pause({ kind: 'resume', decisions: [{ type: 'reject', tool: 'send_email', reason: 'Not now' }] }, 'c-reject');
+      expect(recorder.calls).toEqual([]);
+      expect(second[0]).toEqual({ type: 'tool_result', result: { tool_call_id: 'e1', name: 'send_email', content: 'Not now', status: 'error' } });
+    });
+  });
+});
