@@ -105,6 +105,16 @@ describe('Models, completions, quotas, expiry and deletion (demo model)', () => 
     expect(page2.body.data.map((m: { content: string }) => m.content)).toEqual(['zebra crossing facts']);
   });
 
+  it('the search_conversations tool finds the user’s own messages only', async () => {
+    await sut.http().post('/api/v1/chat/message').set(bearer(user.accessToken)).send({ message: 'remember the okapi' }).expect(200);
+    const mine = await sut.http().post('/api/v1/chat/message').set(bearer(user.accessToken)).send({ message: 'search my conversations for okapi' }).expect(200);
+    expect(mine.body.data.results[0].content).toContain('remember the okapi');
+
+    const stranger = await createUser(sut);
+    const theirs = await sut.http().post('/api/v1/chat/message').set(bearer(stranger.accessToken)).send({ message: 'search my conversations for okapi' }).expect(200);
+    expect(theirs.body.data.results[0].content).not.toContain('remember the okapi');
+  });
+
   it('validates message input before storing anything', async () => {
     const before = await sut.http().get('/api/v1/chat/conversations').set(bearer(user.accessToken));
     const res = await sut.http().post('/api/v1/chat/message').set(bearer(user.accessToken)).send({ message: '', conversationId: 'x' }).expect(422);

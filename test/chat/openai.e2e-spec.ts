@@ -17,6 +17,7 @@ describe('Chat through the real OpenAI client', () => {
     sut = await createTestApp(settings);
     user = await createUser(sut);
   });
+  beforeEach(() => llm.reset());
   afterAll(async () => {
     await sut.close();
     await llm.stop();
@@ -203,6 +204,51 @@ describe('Chat through the real OpenAI client', () => {
       expect(statuses).toEqual([200, 409, 409]);
       await waitForStatus(paused.conversation_id, 'complete');
       expect(webhook.received.length).toBe(before + 1);
+    });
+
+    it('a batch of actions in one interrupt takes one decision per action; approving all runs each once', async () => {
+      const batch = { toolCalls: [{ name: 'submit_document', args: { title: 'One', content: 'a' } }, { name: 'submit_document', args: { title: 'Two', content: 'b' } }] };
+      llm.script(batch);
+      const paused = (await send({ message: 'submit both' }).expect(200)).body.data;
+      expect(paused.consent_request.actions.map((a: { arguments: { title: string } }) => a.arguments.title)).toEqual(['One', 'Two']);
+      // One set of edited arguments cannot fit two actions: decide per action instead.
+      const ambiguous = await sut
+        .http()
+        .post('/api/v1/chat/consent')
+        .set(bearer(user.accessToken))
+        .send({ consent_request_id: paused.consent_request.id, approved: true, edited_arguments: { title: 'X', content: 'y' } })
+        .expect(422);
+      expect(ambiguous.body.error.details.edited_arguments).toBeDefined();
+
+      llm.script({ text: 'Both submitted.' });
+      const before = webhook.received.length;
+      await sut
+        .http()
+        .post('/api/v1/chat/consent')
+        .set(bearer(user.accessToken))
+        .send({ consent_request_id: paused.consent_request.id, decisions: [{ approved: true }, { approved: true, edited_arguments: { title: 'Two (edited)', content: 'b' } }] })
+        .expect(200);
+      await waitForStatus(paused.conversation_id, 'complete');
+      expect(webhook.received.slice(before).map((doc) => doc.title).sort()).toEqual(['One', 'Two (edited)']);
+    });
+
+    it('a mixed batch: LangChain returns the turn to the model with the rejection, and nothing is sent', async () => {
+      llm.script({ toolCalls: [{ name: 'submit_document', args: { title: 'Keep', content: 'a' } }, { name: 'submit_document', args: { title: 'Drop', content: 'b' } }] });
+      const paused = (await send({ message: 'submit two more' }).expect(200)).body.data;
+      llm.script({ text: 'I will not send Drop.' });
+      const before = webhook.received.length;
+      const res = await sut
+        .http()
+        .post('/api/v1/chat/consent')
+        .set(bearer(user.accessToken))
+        .send({ consent_request_id: paused.consent_request.id, decisions: [{ approved: true }, { approved: false, reason: 'not this one' }] })
+        .expect(200);
+      expect(res.body.data.status).toBe('partial');
+      await waitForStatus(paused.conversation_id, 'complete');
+      expect(webhook.received.length).toBe(before);
+      const history = await sut.http().get(`/api/v1/chat/conversations/${paused.conversation_id}/messages`).set(bearer(user.accessToken));
+      expect(history.body.data[0].results).toEqual([expect.objectContaining({ name: 'submit_document', status: 'error', content: 'not this one' })]);
+      expect(history.body.data[0].content).toBe('I will not send Drop.');
     });
 
     it('resumes on a fresh app instance (after a restart)', async () => {

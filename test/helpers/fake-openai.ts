@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 export type ScriptedReply =
   | { text: string; delayMs?: number }
   | { toolCall: { name: string; args: Record<string, unknown> } }
+  /** Several tool calls in one turn (providers that ignore parallel_tool_calls: false). */
+  | { toolCalls: Array<{ name: string; args: Record<string, unknown> }> }
   | { status: number }
   | { hang: true };
 
@@ -31,6 +33,11 @@ export class FakeOpenAI {
   script(...replies: ScriptedReply[]): this {
     this.queue.push(...replies);
     return this;
+  }
+
+  /** Drops replies a previous test scripted but did not use. */
+  reset(): void {
+    this.queue.length = 0;
   }
 
   async start(): Promise<this> {
@@ -67,7 +74,12 @@ export class FakeOpenAI {
       return;
     }
     const usage = { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 };
-    const toolCall = 'toolCall' in reply ? { id: `call_${this.calls}`, name: reply.toolCall.name, arguments: JSON.stringify(reply.toolCall.args) } : null;
+    const requested = 'toolCall' in reply ? [reply.toolCall] : 'toolCalls' in reply ? reply.toolCalls : [];
+    const toolCalls = requested.map((call, index) => ({
+      id: `call_${this.calls}${index ? `_${index}` : ''}`,
+      name: call.name,
+      arguments: JSON.stringify(call.args),
+    }));
 
     if (!body.stream) {
       res.writeHead(200, { 'Content-Type': 'application/json' });
@@ -80,9 +92,9 @@ export class FakeOpenAI {
           choices: [
             {
               index: 0,
-              finish_reason: toolCall ? 'tool_calls' : 'stop',
-              message: toolCall
-                ? { role: 'assistant', content: null, tool_calls: [{ id: toolCall.id, type: 'function', function: { name: toolCall.name, arguments: toolCall.arguments } }] }
+              finish_reason: toolCalls.length ? 'tool_calls' : 'stop',
+              message: toolCalls.length
+                ? { role: 'assistant', content: null, tool_calls: toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })) }
                 : { role: 'assistant', content: 'text' in reply ? reply.text : '' },
             },
           ],
@@ -96,10 +108,12 @@ export class FakeOpenAI {
     const send = (delta: Record<string, unknown>, finish: string | null = null) =>
       res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: 0, model: body.model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`);
     send({ role: 'assistant', content: '' });
-    if (toolCall) {
-      const half = Math.floor(toolCall.arguments.length / 2);
-      send({ tool_calls: [{ index: 0, id: toolCall.id, type: 'function', function: { name: toolCall.name, arguments: toolCall.arguments.slice(0, half) } }] });
-      send({ tool_calls: [{ index: 0, function: { arguments: toolCall.arguments.slice(half) } }] });
+    if (toolCalls.length) {
+      toolCalls.forEach((call, index) => {
+        const half = Math.floor(call.arguments.length / 2);
+        send({ tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments.slice(0, half) } }] });
+        send({ tool_calls: [{ index, function: { arguments: call.arguments.slice(half) } }] });
+      });
       send({}, 'tool_calls');
     } else if ('text' in reply) {
       for (const piece of reply.text.split(/(?<= )/)) {

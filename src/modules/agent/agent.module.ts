@@ -12,7 +12,9 @@ import { CalculatorTool } from './tools/calculator.tool';
 import { CurrentTimeTool } from './tools/current-time.tool';
 import { SearchConversationsTool } from './tools/search-conversations.tool';
 import { SubmitDocumentTool } from './tools/submit-document.tool';
+import { UsageRepository } from './usage.repository';
 import { UsageService } from './usage.service';
+import { ConversationSearchRepository } from './tools/conversation-search.repository';
 
 const TOOLS = [CurrentTimeTool, CalculatorTool, SearchConversationsTool, SubmitDocumentTool];
 
@@ -25,6 +27,8 @@ const TOOLS = [CurrentTimeTool, CalculatorTool, SearchConversationsTool, SubmitD
     AgentService,
     CompletionService,
     UsageService,
+    UsageRepository,
+    ConversationSearchRepository,
     LlmHealthIndicator,
     ...TOOLS,
     { provide: AGENT_TOOLS, inject: TOOLS, useFactory: (...tools: AgentTool[]) => tools },

@@ -3,6 +3,7 @@ import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { UsersModule } from '../users/users.module';
+import { AccessTokenVerifier } from './access-token.verifier';
 import { AuthCookies } from './auth-cookies';
 import { AuthResponses } from './auth-responses';
 import { AuthController } from './auth.controller';
@@ -45,7 +46,8 @@ import { SsoService } from './sso/sso.service';
     OidcCallbackStrategy,
     OidcCallbackGuard,
     RolesGuard,
+    AccessTokenVerifier,
   ],
-  exports: [AuthService, AuthCookies, RefreshTokensRepository, JwtAuthGuard, RolesGuard],
+  exports: [AuthService, AuthCookies, RefreshTokensRepository, JwtAuthGuard, RolesGuard, AccessTokenVerifier],
 })
 export class AuthModule {}

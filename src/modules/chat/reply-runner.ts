@@ -140,9 +140,11 @@ export class ReplyRunner implements OnModuleInit {
       }
     } finally {
       clearInterval(timer);
+      // The message's final state is stored before anyone hears `done`, so a client that
+      // reads the conversation right after `done` sees it complete.
+      await flush();
       live.emit('done', { message_id: params.messageId, status: state.status, usage: state.usage });
       await flush();
-      await flushing;
       if (runUsage.total_tokens > 0) await this.usage.record(params.userId, runUsage).catch(() => undefined);
       await this.conversations.releaseReply(params.conversationId, params.messageId, live.lastSeq).catch((error) => {
         this.logger.error({ err: error, conversation_id: params.conversationId }, 'Could not release the conversation');

@@ -70,6 +70,10 @@ export class ConsentService {
   }
 
   private toDecisions(request: ConsentRequest, dto: DecideConsentDto): ConsentDecision[] {
+    if (!dto.decisions && dto.edited_arguments && request.actions.length > 1) {
+      throw AppException.validation({ edited_arguments: ['this request has several actions: send decisions[], one per action'] });
+    }
+    // One decision without decisions[] applies to every action of the request.
     const perAction = dto.decisions ?? request.actions.map(() => ({ approved: dto.approved!, edited_arguments: dto.edited_arguments, reason: dto.reason }));
     if (perAction.length !== request.actions.length) {
       throw AppException.validation({ decisions: [`expected ${request.actions.length} decisions, one per action`] });

@@ -1,0 +1,83 @@
+import type { Namespace, Socket } from 'socket.io';
+import type { AuthUser } from '../../common/auth/auth-user';
+import type { ErrorCode } from '../../common/errors/error-code';
+import type { ReplyEventType } from '../chat/reply-event';
+
+export const REALTIME_NAMESPACE = '/assistant/realtime';
+
+export const userRoom = (userId: string) => `user:${userId}`;
+export const conversationRoom = (conversationId: string) => `conversation:${conversationId}`;
+
+/** Every acknowledgement a client receives. */
+export type Ack<T = unknown> = { ok: true; data: T } | { ok: false; error: { code: ErrorCode; message: string; details?: Record<string, unknown> } };
+
+export interface ErrorPayload {
+  code: ErrorCode | string;
+  message: string;
+}
+
+/**
+ * A streaming event on the socket: the SSE event's data plus `id` (the per-conversation
+ * sequence, the SSE id), `conversation_id` and `message_id`, so clients can dedupe and re-sync
+ * over GET /chat/conversations/:id/stream with Last-Event-ID.
+ */
+export type StreamPayload = Record<string, unknown> & { id: number; conversation_id: string; message_id: string };
+
+export interface RoomPayload {
+  room_id: string;
+  title: string;
+}
+
+export interface MembershipPayload {
+  room_id: string;
+  user_id: string;
+  username: string;
+}
+
+export interface MessageReceivedPayload {
+  room_id: string;
+  role: 'user';
+  content: string;
+  user_id: string;
+  /** The assistant message the reply streams into. */
+  reply_message_id: string;
+  timestamp: string;
+}
+
+/**
+ * `error` is a reply's error (with the stream fields) or, without them, the connection's: the
+ * session ended (TOKEN_EXPIRED, AUTHENTICATION_REQUIRED) or the server is stopping
+ * (SERVICE_UNAVAILABLE), each followed by a disconnect.
+ */
+type StreamEvents = { [K in ReplyEventType]: (payload: K extends 'error' ? ErrorPayload & Partial<StreamPayload> : StreamPayload) => void };
+
+/** Server -> client. Run events (run_progress, agent_message, run_completed) join with Runs. */
+export interface ServerToClientEvents extends StreamEvents {
+  room_created: (payload: RoomPayload) => void;
+  room_joined: (payload: RoomPayload) => void;
+  user_joined: (payload: MembershipPayload) => void;
+  user_left: (payload: MembershipPayload) => void;
+  message_received: (payload: MessageReceivedPayload) => void;
+  pong: (payload: { timestamp: string }) => void;
+}
+
+/** Client -> server; each takes an acknowledgement callback. */
+export interface ClientToServerEvents {
+  create_room: (payload: unknown, ack: (result: Ack) => void) => void;
+  join_room: (payload: unknown, ack: (result: Ack) => void) => void;
+  leave_room: (payload: unknown, ack: (result: Ack) => void) => void;
+  send_message: (payload: unknown, ack: (result: Ack) => void) => void;
+  consent: (payload: unknown, ack: (result: Ack) => void) => void;
+  cancel: (payload: unknown, ack: (result: Ack) => void) => void;
+  ping: (payload: unknown, ack: (result: Ack) => void) => void;
+}
+
+export interface SocketData {
+  user: AuthUser & { sessionId: string };
+  /** Access token expiry, seconds since the epoch. */
+  expiresAt: number;
+}
+
+export type RealtimeNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+export type RealtimeSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+export type ServerEventName = keyof ServerToClientEvents;
