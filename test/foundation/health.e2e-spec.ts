@@ -21,10 +21,11 @@ describe('Health', () => {
     expect(res.body.details.migrations.status).toBe('up');
   });
 
-  it('GET /api/health reports database, migrations, memory and disk in the Terminus shape', async () => {
+  it('GET /api/health reports database, migrations, memory, disk and event-loop delay in the Terminus shape', async () => {
     const res = await sut.http().get('/api/health').expect(200);
     expect(res.body).toMatchObject({ status: 'ok', error: {} });
-    expect(Object.keys(res.body.details)).toEqual(expect.arrayContaining(['database', 'migrations', 'memory_heap', 'disk']));
+    expect(Object.keys(res.body.details)).toEqual(expect.arrayContaining(['database', 'migrations', 'memory_heap', 'disk', 'process']));
+    expect(res.body.details.process).toMatchObject({ status: 'up', event_loop_delay_ms: { p99: expect.any(Number) }, rss_mb: expect.any(Number) });
   });
 
   it('GET /api/ready turns 503 as soon as shutdown begins', async () => {

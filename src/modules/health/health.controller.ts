@@ -13,6 +13,7 @@ import { Public } from '../../common/auth/public.decorator';
 import { RawResponse } from '../../common/http/envelope.interceptor';
 import { ShutdownService } from '../../common/lifecycle/shutdown.service';
 import { HealthRegistry } from './health.registry';
+import { EventLoopHealthIndicator } from './event-loop.health';
 import { MigrationsHealthIndicator } from './migrations.health';
 import { TerminusBodyFilter } from './terminus-body.filter';
 
@@ -31,6 +32,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
     private readonly migrations: MigrationsHealthIndicator,
+    private readonly eventLoop: EventLoopHealthIndicator,
     private readonly memory: MemoryHealthIndicator,
     private readonly disk: DiskHealthIndicator,
     private readonly indicators: HealthIndicatorService,
@@ -47,6 +49,7 @@ export class HealthController {
       () => this.migrations.check(),
       () => this.memory.checkHeap('memory_heap', HEAP_LIMIT_BYTES),
       () => this.disk.checkStorage('disk', { path: '/', thresholdPercent: DISK_THRESHOLD }),
+      () => this.eventLoop.check(),
       ...this.registry.all(),
     ]);
   }

@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { EventLoopHealthIndicator } from './event-loop.health';
 import { HealthController } from './health.controller';
 import { HealthRegistry } from './health.registry';
 import { MigrationsHealthIndicator } from './migrations.health';
@@ -8,7 +9,7 @@ import { MigrationsHealthIndicator } from './migrations.health';
 @Module({
   imports: [TerminusModule.forRoot({ errorLogStyle: 'json' })],
   controllers: [HealthController],
-  providers: [HealthRegistry, MigrationsHealthIndicator],
+  providers: [HealthRegistry, MigrationsHealthIndicator, EventLoopHealthIndicator],
   exports: [HealthRegistry],
 })
 export class HealthModule {}
