@@ -19,6 +19,8 @@ export class AppConfig {
   };
   readonly log: { level: Env['LOG_LEVEL'] };
   readonly shutdownTimeoutMs: number;
+  /** /api/health reports memory down above this heap use. */
+  readonly healthMaxHeapMb: number;
   readonly database: { url?: string; poolSize: number; embeddedDir: string };
   readonly redisUrl?: string;
   /** Namespaces every key this service writes to Redis (several deployments can share one). */
@@ -69,6 +71,7 @@ export class AppConfig {
     };
     this.log = { level: env.LOG_LEVEL };
     this.shutdownTimeoutMs = env.SHUTDOWN_TIMEOUT_MS;
+    this.healthMaxHeapMb = env.HEALTH_MAX_HEAP_MB;
     this.database = { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE, embeddedDir: env.EMBEDDED_DB_DIR };
     this.redisUrl = env.REDIS_URL;
     this.redisKeyPrefix = env.REDIS_KEY_PREFIX;

@@ -37,6 +37,8 @@ export function testConfig(overrides: Partial<Record<keyof Env, string>> = {}): 
       // Suites share 127.0.0.1; the rate-limit suite sets its own small limits.
       RATE_LIMIT_PER_MINUTE: '100000',
       RATE_LIMIT_AUTH_PER_MINUTE: '100000',
+      // Every suite's apps live in one jest process, whose heap is not a server's.
+      HEALTH_MAX_HEAP_MB: '16384',
       ...overrides,
     }),
   );

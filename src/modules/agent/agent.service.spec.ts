@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { AIMessage } from '@langchain/core/messages';
 import { fakeModel } from '@langchain/core/testing';
 import { tool } from '@langchain/core/tools';
@@ -33,6 +34,7 @@ class RecordingTool implements AgentTool {
 }
 
 describe(AgentService.name, () => {
+  beforeAll(() => Logger.overrideLogger(false));
   const config = new AppConfig(validateEnv({}));
   const context = (conversationId: string) => ({ userId: 'u1', conversationId, model: 'fake:model', signal: new AbortController().signal });
 

@@ -12,12 +12,12 @@ import {
 import { Public } from '../../common/auth/public.decorator';
 import { RawResponse } from '../../common/http/envelope.interceptor';
 import { ShutdownService } from '../../common/lifecycle/shutdown.service';
+import { AppConfig } from '../../config/app-config';
 import { HealthRegistry } from './health.registry';
 import { EventLoopHealthIndicator } from './event-loop.health';
 import { MigrationsHealthIndicator } from './migrations.health';
 import { TerminusBodyFilter } from './terminus-body.filter';
 
-const HEAP_LIMIT_BYTES = 1024 * 1024 * 1024;
 const DISK_THRESHOLD = 0.95;
 
 /** Terminus bodies (`{status, info, error, details}`), not the API envelope: ops tools expect them. */
@@ -38,6 +38,7 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     private readonly registry: HealthRegistry,
     private readonly shutdown: ShutdownService,
+    private readonly config: AppConfig,
   ) {}
 
   /** Everything this instance depends on, including optional parts (LLM providers, Redis). */
@@ -47,7 +48,7 @@ export class HealthController {
     return this.health.check([
       () => this.db.pingCheck('database', { timeout: 2000 }),
       () => this.migrations.check(),
-      () => this.memory.checkHeap('memory_heap', HEAP_LIMIT_BYTES),
+      () => this.memory.checkHeap('memory_heap', this.config.healthMaxHeapMb * 1024 * 1024),
       () => this.disk.checkStorage('disk', { path: '/', thresholdPercent: DISK_THRESHOLD }),
       () => this.eventLoop.check(),
       ...this.registry.all(),
