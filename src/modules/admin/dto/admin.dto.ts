@@ -1,26 +1,13 @@
-import { Type } from 'class-transformer';
-import { ArrayUnique, IsArray, IsBoolean, IsEnum, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { PaginationQueryDto } from '../../../common/http/pagination.dto';
+import { ArrayUnique, IsArray, IsBoolean, IsEnum, IsOptional, IsString, MaxLength } from 'class-validator';
 import { Role } from '../../users/user.entity';
 
-export class ListUsersQueryDto {
+export class ListUsersQueryDto extends PaginationQueryDto {
   /** Matches email, username or name. */
   @IsOptional()
   @IsString()
   @MaxLength(200)
   q?: string;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit: number = 20;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  offset: number = 0;
 }
 
 export class UpdateUserDto {

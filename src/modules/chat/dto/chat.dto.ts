@@ -1,3 +1,4 @@
+import { PaginationQueryDto } from '../../../common/http/pagination.dto';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsInt, IsOptional, IsString, IsUUID, Length, Max, MaxLength, Min } from 'class-validator';
 import { ConsentRequestDto } from '../../consent/dto/consent.dto';
@@ -40,25 +41,12 @@ export class CreateConversationDto {
 
 export class UpdateConversationDto extends CreateConversationDto {}
 
-export class ListConversationsQueryDto {
+export class ListConversationsQueryDto extends PaginationQueryDto {
   /** Matches titles and message text. */
   @IsOptional()
   @IsString()
   @MaxLength(200)
   q?: string;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit: number = 20;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  offset: number = 0;
 }
 
 export class HistoryQueryDto {

@@ -1,5 +1,6 @@
+import { PaginationQueryDto } from '../../../common/http/pagination.dto';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsBoolean, IsIn, IsObject, IsOptional, IsString, IsUUID, MaxLength, ValidateIf, ValidateNested } from 'class-validator';
 import { ConsentAction, ConsentDecision, ConsentRequest, ConsentStatus } from '../consent-request.entity';
 
 export class ActionDecisionDto {
@@ -48,23 +49,10 @@ export class DecideConsentDto {
   decisions?: ActionDecisionDto[];
 }
 
-export class ListConsentsQueryDto {
+export class ListConsentsQueryDto extends PaginationQueryDto {
   @IsOptional()
   @IsIn(['pending', 'approved', 'rejected', 'partial', 'expired'])
   status?: ConsentStatus;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit: number = 20;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  offset: number = 0;
 }
 
 export class ConsentRequestDto {
