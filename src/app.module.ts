@@ -18,6 +18,7 @@ import { ConsentModule } from './modules/consent/consent.module';
 import { JwtAuthGuard } from './modules/auth/guards/jwt-auth.guard';
 import { RolesGuard } from './modules/auth/guards/roles.guard';
 import { HealthModule } from './modules/health/health.module';
+import { RealtimeModule } from './modules/realtime/realtime.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -46,6 +47,7 @@ export class AppModule {
         AgentModule,
         ConsentModule,
         ChatModule,
+        RealtimeModule,
         ...imports,
       ],
       providers: [

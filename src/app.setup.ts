@@ -8,6 +8,7 @@ import { Logger } from 'nestjs-pino';
 import { expressErrorHandler } from './common/errors/http-exception.filter';
 import { requestIdMiddleware } from './common/http/request-id';
 import { AppConfig } from './config/app-config';
+import { RealtimeIoAdapter } from './modules/realtime/realtime-io.adapter';
 
 export const API_PREFIX = 'api';
 
@@ -34,6 +35,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   app.use(expressErrorHandler);
 
   configureRouting(app);
+  app.useWebSocketAdapter(new RealtimeIoAdapter(app, config));
 
   SwaggerModule.setup(`${API_PREFIX}/docs`, app, () => createOpenApiDocument(app), {
     jsonDocumentUrl: `${API_PREFIX}/docs-json`,

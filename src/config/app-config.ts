@@ -58,6 +58,7 @@ export class AppConfig {
     maxTokensPerDay: number;
     heartbeatSeconds: number;
   };
+  readonly realtime: { sessionCheckSeconds: number; maxConnectionsPerUser: number };
 
   constructor(env: Env) {
     this.nodeEnv = env.NODE_ENV;
@@ -110,6 +111,10 @@ export class AppConfig {
       consentSweepIntervalSeconds: env.CONSENT_SWEEP_INTERVAL,
       maxTokensPerDay: env.DEFAULT_MAX_TOKENS_PER_DAY,
       heartbeatSeconds: env.SSE_HEARTBEAT_INTERVAL,
+    };
+    this.realtime = {
+      sessionCheckSeconds: env.REALTIME_SESSION_CHECK_INTERVAL,
+      maxConnectionsPerUser: env.REALTIME_MAX_CONNECTIONS_PER_USER,
     };
   }
 

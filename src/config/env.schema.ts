@@ -140,6 +140,10 @@ export const envSchema = z
     CONSENT_SWEEP_INTERVAL: duration('60s'),
     DEFAULT_MAX_TOKENS_PER_DAY: int(200_000, 0),
     SSE_HEARTBEAT_INTERVAL: duration('15s'),
+    // Socket.IO /assistant/realtime: how often connected sockets' sign-ins are re-checked
+    // (logout, disabled account), and the per-user connection cap (counted across instances).
+    REALTIME_SESSION_CHECK_INTERVAL: duration('5s'),
+    REALTIME_MAX_CONNECTIONS_PER_USER: int(5, 1),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;

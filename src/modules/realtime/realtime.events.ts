@@ -11,10 +11,10 @@ export const conversationRoom = (conversationId: string) => `conversation:${conv
 /** Every acknowledgement a client receives. */
 export type Ack<T = unknown> = { ok: true; data: T } | { ok: false; error: { code: ErrorCode; message: string; details?: Record<string, unknown> } };
 
-export interface ErrorPayload {
+export type ErrorPayload = {
   code: ErrorCode | string;
   message: string;
-}
+};
 
 /**
  * A streaming event on the socket: the SSE event's data plus `id` (the per-conversation

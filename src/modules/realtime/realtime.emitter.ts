@@ -1,0 +1,30 @@
+import { Injectable } from '@nestjs/common';
+import { conversationRoom, RealtimeNamespace, ServerToClientEvents, ServerEventName, userRoom } from './realtime.events';
+
+/**
+ * How any module talks to connected clients: emit a typed event to a user's sockets or to a
+ * conversation's room. With REDIS_URL the adapter carries it to sockets on every instance.
+ * Before the gateway is up (or in a context without one) emits are dropped.
+ */
+@Injectable()
+export class RealtimeEmitter {
+  private namespace?: RealtimeNamespace;
+
+  /** Called once by the gateway when its namespace exists. */
+  attach(namespace: RealtimeNamespace): void {
+    this.namespace = namespace;
+  }
+
+  toUser<E extends ServerEventName>(userId: string, event: E, ...payload: Parameters<ServerToClientEvents[E]>): boolean {
+    return this.emit(userRoom(userId), event, payload);
+  }
+
+  toConversation<E extends ServerEventName>(conversationId: string, event: E, ...payload: Parameters<ServerToClientEvents[E]>): boolean {
+    return this.emit(conversationRoom(conversationId), event, payload);
+  }
+
+  private emit<E extends ServerEventName>(room: string, event: E, payload: Parameters<ServerToClientEvents[E]>): boolean {
+    if (!this.namespace) return false;
+    return this.namespace.to(room).emit(event, ...payload);
+  }
+}
