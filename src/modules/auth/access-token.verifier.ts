@@ -31,7 +31,8 @@ export class AccessTokenVerifier {
     let claims: AccessTokenClaims & { exp: number };
     try {
       claims = await this.jwt.verifyAsync(token, {
-        secret: this.config.auth.jwtSecret,
+        // @nestjs/jwt types this as string | Buffer; jsonwebtoken takes a KeyObject (faster).
+        secret: this.config.auth.jwtKey as unknown as Buffer,
         algorithms: [JWT_ALGORITHM],
         issuer: this.config.auth.issuer,
         audience: this.config.auth.audience,

@@ -35,7 +35,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
         if (cookie) req.authVia = 'cookie';
         return cookie ?? null;
       },
-      secretOrKey: config.auth.jwtSecret,
+      // passport-jwt types this as string | Buffer; jsonwebtoken takes a KeyObject (faster).
+      secretOrKey: config.auth.jwtKey as unknown as Buffer,
       algorithms: [JWT_ALGORITHM],
       issuer: config.auth.issuer,
       audience: config.auth.audience,

@@ -26,7 +26,7 @@ export class TokensService {
   signAccessToken(claims: AccessTokenClaims): string {
     return this.jwt.sign(claims, {
       algorithm: JWT_ALGORITHM,
-      secret: this.config.auth.jwtSecret,
+      privateKey: this.config.auth.jwtKey,
       issuer: this.config.auth.issuer,
       audience: this.config.auth.audience,
       expiresIn: this.config.auth.accessTtlSeconds,
