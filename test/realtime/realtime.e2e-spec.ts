@@ -5,6 +5,9 @@ import { bearer, createUser, TestUser, uniqueUserInput } from '../helpers/users'
 import { connected, refused, sleep, TestSocket } from './socket-client';
 
 describe('Realtime gateway (/assistant/realtime)', () => {
+  // Replies, disconnect deadlines and second app boots take seconds when suites run in parallel.
+  jest.setTimeout(30_000);
+
   let sut: TestApp;
   let user: TestUser;
   let admin: TestUser;

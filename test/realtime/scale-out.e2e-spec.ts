@@ -8,6 +8,9 @@ if (!redisUrl && process.env.CI === 'true') throw new Error('TEST_REDIS_URL is r
 const describeWithRedis = redisUrl ? describe : describe.skip;
 
 describeWithRedis('Realtime across two instances sharing Redis', () => {
+  // Replies, disconnect deadlines and second app boots take seconds when suites run in parallel.
+  jest.setTimeout(30_000);
+
   let first: TestApp;
   let second: TestApp;
   let user: TestUser;
