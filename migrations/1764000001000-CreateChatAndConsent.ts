@@ -37,13 +37,13 @@ export class CreateChatAndConsent1764000001000 implements MigrationInterface {
         error jsonb,
         created_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now(),
-        search tsvector GENERATED ALWAYS AS (to_tsvector('simple', content)) STORED,
         CONSTRAINT messages_role_check CHECK (role IN ('user', 'assistant')),
         CONSTRAINT messages_status_check CHECK (status IN ('streaming', 'complete', 'interrupted', 'awaiting_consent', 'error'))
       )`);
     await queryRunner.query(`CREATE INDEX messages_conversation_idx ON messages (conversation_id, created_at, id)`);
     await queryRunner.query(`CREATE INDEX messages_user_id_idx ON messages (user_id)`);
-    await queryRunner.query(`CREATE INDEX messages_search_idx ON messages USING gin (search)`);
+    // Full-text search uses this expression: queries must spell it the same to use the index.
+    await queryRunner.query(`CREATE INDEX messages_search_idx ON messages USING gin (to_tsvector('simple', content))`);
 
     // The streamed events of every reply, written in batches, so a client re-attaching after
     // the reply (or on another instance) gets exactly the events it missed.

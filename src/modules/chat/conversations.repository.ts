@@ -43,7 +43,7 @@ export class ConversationsRepository {
       .offset(query.offset);
     if (query.search) {
       builder.andWhere(
-        `(c.title ILIKE :pattern OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.search @@ websearch_to_tsquery('simple', :search)))`,
+        `(c.title ILIKE :pattern OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND to_tsvector('simple', m.content) @@ websearch_to_tsquery('simple', :search)))`,
         { pattern: `%${query.search.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`, search: query.search },
       );
     }

@@ -1,4 +1,5 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Conversation } from './conversation.entity';
 
 export type MessageRole = 'user' | 'assistant';
 export type MessageStatus = 'streaming' | 'complete' | 'interrupted' | 'awaiting_consent' | 'error';
@@ -23,6 +24,8 @@ export interface TokenUsage {
 }
 
 @Entity('messages')
+@Check('messages_role_check', `role IN ('user', 'assistant')`)
+@Check('messages_status_check', `status IN ('streaming', 'complete', 'interrupted', 'awaiting_consent', 'error')`)
 @Index('messages_conversation_idx', { synchronize: false })
 @Index('messages_user_id_idx', { synchronize: false })
 @Index('messages_search_idx', { synchronize: false })
@@ -32,6 +35,10 @@ export class Message {
 
   @Column('uuid')
   conversationId: string;
+
+  @ManyToOne(() => Conversation, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'conversation_id', foreignKeyConstraintName: 'messages_conversation_id_fkey' })
+  conversation?: Conversation;
 
   @Column('uuid')
   userId: string;

@@ -1,4 +1,6 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { Conversation } from '../chat/conversation.entity';
+import { User } from '../users/user.entity';
 
 export type ConsentStatus = 'pending' | 'approved' | 'rejected' | 'partial' | 'expired';
 
@@ -19,6 +21,7 @@ export interface ConsentDecision {
 }
 
 @Entity('consent_requests')
+@Check('consent_requests_status_check', `status IN ('pending', 'approved', 'rejected', 'partial', 'expired')`)
 @Index('consent_requests_user_id_idx', { synchronize: false })
 @Index('consent_requests_pending_idx', { synchronize: false })
 export class ConsentRequest {
@@ -28,8 +31,16 @@ export class ConsentRequest {
   @Column('uuid')
   userId: string;
 
+  @ManyToOne(() => User, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'consent_requests_user_id_fkey' })
+  user?: User;
+
   @Column('uuid')
   conversationId: string;
+
+  @ManyToOne(() => Conversation, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'conversation_id', foreignKeyConstraintName: 'consent_requests_conversation_id_fkey' })
+  conversation?: Conversation;
 
   @Column('uuid')
   messageId: string;

@@ -1,4 +1,5 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { ConsentRequest } from './consent-request.entity';
 
 /** Single-use permission for one approved action: the gated tool consumes it before acting. */
 @Entity('consent_tokens')
@@ -9,6 +10,10 @@ export class ConsentToken {
 
   @Column('uuid')
   consentRequestId: string;
+
+  @ManyToOne(() => ConsentRequest, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'consent_request_id', foreignKeyConstraintName: 'consent_tokens_consent_request_id_fkey' })
+  consentRequest?: ConsentRequest;
 
   @Column('uuid')
   userId: string;

@@ -9,7 +9,7 @@ export interface MessageHit {
   created_at: string;
 }
 
-/** Full-text search over one user's messages (the `search` tsvector column, GIN-indexed). */
+/** Full-text search over one user's messages (GIN expression index messages_search_idx). */
 @Injectable()
 export class ConversationSearchRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -18,8 +18,8 @@ export class ConversationSearchRepository {
     const rows: Array<Omit<MessageHit, 'created_at'> & { created_at: Date }> = await this.dataSource.query(
       `SELECT m.conversation_id, c.title, m.role, left(m.content, 300) AS snippet, m.created_at
          FROM messages m JOIN conversations c ON c.id = m.conversation_id
-        WHERE m.user_id = $1 AND c.user_id = $1 AND m.search @@ websearch_to_tsquery('simple', $2)
-        ORDER BY ts_rank(m.search, websearch_to_tsquery('simple', $2)) DESC, m.created_at DESC
+        WHERE m.user_id = $1 AND c.user_id = $1 AND to_tsvector('simple', m.content) @@ websearch_to_tsquery('simple', $2)
+        ORDER BY ts_rank(to_tsvector('simple', m.content), websearch_to_tsquery('simple', $2)) DESC, m.created_at DESC
         LIMIT $3`,
       [userId, query, limit],
     );
