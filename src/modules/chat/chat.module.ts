@@ -9,6 +9,7 @@ import { Conversation } from './conversation.entity';
 import { MessageEventsRepository } from './message-events.repository';
 import { Message } from './message.entity';
 import { MessagesRepository } from './messages.repository';
+import { ReplyProgressRepository } from './reply-progress.repository';
 import { ReplyRunner } from './reply-runner';
 import { ReplyStreams } from './reply-streams';
 import { ConversationsRepository } from './conversations.repository';
@@ -16,7 +17,7 @@ import { ConversationsRepository } from './conversations.repository';
 @Module({
   imports: [TypeOrmModule.forFeature([Conversation, Message]), AgentModule, ConsentModule],
   controllers: [ChatController],
-  providers: [ChatService, ReplyRunner, ReplyStreams, ConversationsRepository, MessagesRepository, MessageEventsRepository, ConsentExpiryJob],
+  providers: [ChatService, ReplyRunner, ReplyStreams, ConversationsRepository, MessagesRepository, MessageEventsRepository, ReplyProgressRepository, ConsentExpiryJob],
   exports: [ChatService, ReplyStreams],
 })
 export class ChatModule {}

@@ -88,21 +88,6 @@ export class ConversationsRepository {
     return row ? { eventSeq: Number(row.event_seq), abandonedReplyId: row.abandoned } : null;
   }
 
-  /**
-   * Records progress of the running reply. Returns whether a cancel was requested, or null
-   * when this reply no longer holds the conversation (another instance took it over).
-   */
-  async heartbeat(id: string, replyId: string, eventSeq: number): Promise<{ cancelRequested: boolean } | null> {
-    const [row] = returnedRows<{ cancel_requested_at: Date | null }>(
-      await this.conversations.query(
-        `UPDATE conversations SET reply_heartbeat_at = now(), event_seq = GREATEST(event_seq, $3)
-          WHERE id = $1 AND active_reply_id = $2 RETURNING cancel_requested_at`,
-        [id, replyId, eventSeq],
-      ),
-    );
-    return row ? { cancelRequested: row.cancel_requested_at !== null } : null;
-  }
-
   async releaseReply(id: string, replyId: string, eventSeq: number): Promise<void> {
     await this.conversations.query(
       `UPDATE conversations SET active_reply_id = NULL, reply_heartbeat_at = NULL, cancel_requested_at = NULL,

@@ -7,21 +7,6 @@ import type { ReplyEvent } from './reply-event';
 export class MessageEventsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async insertBatch(conversationId: string, events: ReplyEvent[]): Promise<void> {
-    if (!events.length) return;
-    const values: unknown[] = [];
-    const rows = events.map((event, index) => {
-      values.push(conversationId, event.id, event.messageId, event.type, JSON.stringify(event.data));
-      const base = index * 5;
-      return `($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}, $${base + 5}::jsonb)`;
-    });
-    await this.dataSource.query(
-      `INSERT INTO message_events (conversation_id, seq, message_id, type, data) VALUES ${rows.join(', ')}
-       ON CONFLICT (conversation_id, seq) DO NOTHING`,
-      values,
-    );
-  }
-
   async after(conversationId: string, afterSeq: number, limit = 5000): Promise<ReplyEvent[]> {
     const rows: Array<{ seq: string; message_id: string; type: ReplyEvent['type']; data: Record<string, unknown> }> =
       await this.dataSource.query(

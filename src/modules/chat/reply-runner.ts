@@ -9,8 +9,7 @@ import { ConsentRepository } from '../consent/consent.repository';
 import { mapConsentRequest } from '../consent/dto/consent.dto';
 import { ConversationsRepository } from './conversations.repository';
 import type { MessageStatus, StoredToolCall, StoredToolResult, TokenUsage } from './message.entity';
-import { MessageEventsRepository } from './message-events.repository';
-import { MessagesRepository } from './messages.repository';
+import { ReplyProgressRepository } from './reply-progress.repository';
 import { LiveReply, ReplyStreams } from './reply-streams';
 
 const FLUSH_INTERVAL_MS = 250;
@@ -52,8 +51,7 @@ export class ReplyRunner implements OnModuleInit {
     private readonly agent: AgentService,
     private readonly streams: ReplyStreams,
     private readonly conversations: ConversationsRepository,
-    private readonly messages: MessagesRepository,
-    private readonly events: MessageEventsRepository,
+    private readonly progress: ReplyProgressRepository,
     private readonly consents: ConsentRepository,
     private readonly usage: UsageService,
     private readonly shutdown: ShutdownService,
@@ -86,9 +84,16 @@ export class ReplyRunner implements OnModuleInit {
       error: null,
     };
     const runUsage: TokenUsage = { input_tokens: 0, output_tokens: 0, total_tokens: 0 };
-    let flushing: Promise<void> = Promise.resolve();
-    const flush = () => (flushing = flushing.then(() => this.flush(live, state)).catch((error) => this.logger.error({ err: error }, 'Flush failed')));
-    const timer = setInterval(flush, FLUSH_INTERVAL_MS);
+    // One flush at a time: a tick that finds one running is skipped (writes coalesce instead of
+    // queueing up behind a slow database), and the final flushes wait for it.
+    let running: Promise<void> | undefined;
+    const flush = async () => {
+      while (running) await running;
+      running = this.flush(live, state).catch((error) => this.logger.error({ err: error }, 'Flush failed'));
+      await running;
+      running = undefined;
+    };
+    const timer = setInterval(() => void (running ? undefined : flush()), FLUSH_INTERVAL_MS);
 
     try {
       if (params.announceConversation) live.emit('conversation_id', { conversation_id: params.conversationId });
@@ -155,24 +160,22 @@ export class ReplyRunner implements OnModuleInit {
 
   /** Writes new events and the message's current state; checks for a cancel from another instance. */
   private async flush(live: LiveReply, state: ReplyState): Promise<void> {
-    const batch = live.unflushed;
+    const events = live.unflushed;
     live.unflushed = [];
+    let beat;
     try {
-      await this.events.insertBatch(live.conversationId, batch);
+      beat = await this.progress.save({
+        conversationId: live.conversationId,
+        messageId: live.messageId,
+        events,
+        lastSeq: live.lastSeq,
+        message: { ...state },
+      });
     } catch (error) {
-      live.unflushed = [...batch, ...live.unflushed];
+      live.unflushed = [...events, ...live.unflushed];
       throw error;
     }
-    await this.messages.update(live.messageId, {
-      content: state.content,
-      toolCalls: state.toolCalls,
-      results: state.results,
-      status: state.status,
-      usage: state.usage,
-      error: state.error,
-    });
     if (live.isFinished) return;
-    const beat = await this.conversations.heartbeat(live.conversationId, live.messageId, live.lastSeq);
-    if (!beat || beat.cancelRequested) live.abort.abort(beat ? 'cancelled' : 'lost claim');
+    if (!beat.held || beat.cancelRequested) live.abort.abort(beat.held ? 'cancelled' : 'lost claim');
   }
 }
