@@ -48,6 +48,10 @@ export class AgentService {
       streamMode: ['messages', 'updates'],
       signal: context.signal,
       recursionLimit: RECURSION_LIMIT,
+      // Checkpoint when the run ends or pauses for consent, not after every step: it saves a
+      // third of a reply's database writes. A crash mid-run loses only that run's agent state;
+      // its text is kept by the chat module and marked interrupted.
+      durability: 'exit',
     } as never);
 
     const seenResults = new Set<string>();
