@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import type { AuthUser } from '../../common/auth/auth-user';
+import { type AuthUser, authUserOf } from '../../common/auth/auth-user';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { AppConfig } from '../../config/app-config';
@@ -49,7 +49,7 @@ export class AccessTokenVerifier {
     const user = await this.isActive(claims.sub, claims.sid);
     if (!user) throw new AppException(ErrorCode.AuthenticationRequired, 'A valid access token is required');
     return {
-      user: { id: user.id, email: user.email, username: user.username, roles: user.roles, sessionId: claims.sid, via },
+      user: { ...authUserOf(user, via, claims.sid), sessionId: claims.sid },
       expiresAt: claims.exp,
     };
   }

@@ -11,7 +11,6 @@ import { Envelope } from '../../common/http/envelope';
 import { AuthRateLimit } from '../../common/rate-limit/auth-rate-limit.decorator';
 import { AppConfig } from '../../config/app-config';
 import { mapUser, UserDto } from '../users/dto/user.dto';
-import { UsersRepository } from '../users/users.repository';
 import { AuthCookies } from './auth-cookies';
 import { AuthResponses } from './auth-responses';
 import { AuthService, IssuedTokens } from './auth.service';
@@ -22,7 +21,6 @@ import { LoginDto, RefreshDto, RegisterDto, TokenResponseDto } from './dto/auth.
 export class AuthController {
   constructor(
     private readonly auth: AuthService,
-    private readonly users: UsersRepository,
     private readonly cookies: AuthCookies,
     private readonly responses: AuthResponses,
     private readonly config: AppConfig,
@@ -81,10 +79,8 @@ export class AuthController {
 
   @Get('me')
   @ApiBearerAuth()
-  async me(@CurrentUser() user: AuthUser): Promise<UserDto> {
-    const found = await this.users.findById(user.id);
-    if (!found) throw AppException.notFound('User');
-    return mapUser(found);
+  me(@CurrentUser() user: AuthUser): UserDto {
+    return mapUser(user.account);
   }
 
   private respond(issued: IssuedTokens, setCookies: boolean | undefined, res: Response): TokenResponseDto {

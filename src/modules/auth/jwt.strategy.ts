@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import type { AuthUser } from '../../common/auth/auth-user';
+import { type AuthUser, authUserOf } from '../../common/auth/auth-user';
 import { AppConfig } from '../../config/app-config';
 import { UsersRepository } from '../users/users.repository';
 import { AuthCookies } from './auth-cookies';
@@ -48,13 +48,6 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     if (typeof claims.sub !== 'string' || typeof claims.sid !== 'string') return false;
     const user = await this.users.findActiveForSession(claims.sub, claims.sid);
     if (!user) return false;
-    return {
-      id: user.id,
-      email: user.email,
-      username: user.username,
-      roles: user.roles,
-      sessionId: claims.sid,
-      via: req.authVia ?? 'bearer',
-    };
+    return authUserOf(user, req.authVia ?? 'bearer', claims.sid);
   }
 }

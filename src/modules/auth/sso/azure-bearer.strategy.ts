@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import { ExtractJwt } from 'passport-jwt';
-import type { AuthUser } from '../../../common/auth/auth-user';
+import { type AuthUser, authUserOf } from '../../../common/auth/auth-user';
 import { AppConfig } from '../../../config/app-config';
 import { AzureTokenVerifier } from './azure-tokens';
 import { profileFromClaims } from './sso-identity';
@@ -35,7 +35,7 @@ export class AzureBearerStrategy extends PassportStrategy(RequestStrategy, 'azur
     const provider = this.clients.provider('azure');
     const user = await this.sso.signIn(provider, profileFromClaims(provider, claims, this.config.sso.azure?.authority));
     // No refresh family: Azure AD owns this token's lifetime (see AuthUser.sessionId).
-    return { id: user.id, email: user.email, username: user.username, roles: user.roles, via: 'bearer' };
+    return authUserOf(user, 'bearer');
   }
 }
 
