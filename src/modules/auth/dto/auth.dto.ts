@@ -1,9 +1,7 @@
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { UserDto } from '../../users/dto/user.dto';
-
-/** Form posts send booleans as strings. */
-const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
+import { formBoolean } from '../../../common/http/form-boolean';
 
 export class RegisterDto {
   @IsEmail()
@@ -26,7 +24,7 @@ export class RegisterDto {
 
   /** Set the tokens as HTTP-only cookies instead of returning them. */
   @IsOptional()
-  @Transform(toBoolean)
+  @Transform(formBoolean)
   @IsBoolean()
   set_cookies?: boolean;
 }
@@ -51,7 +49,7 @@ export class LoginDto {
   password: string;
 
   @IsOptional()
-  @Transform(toBoolean)
+  @Transform(formBoolean)
   @IsBoolean()
   set_cookies?: boolean;
 
@@ -81,7 +79,7 @@ export class RefreshDto {
   refresh_token?: string;
 
   @IsOptional()
-  @Transform(toBoolean)
+  @Transform(formBoolean)
   @IsBoolean()
   set_cookies?: boolean;
 }

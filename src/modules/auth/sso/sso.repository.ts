@@ -1,17 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { LessThan, Repository } from 'typeorm';
+import { returnedRows } from '../../../database/pg-errors';
 import { AuthCode } from './auth-code.entity';
 import { AuthState } from './auth-state.entity';
 
 export type NewAuthState = Pick<AuthState, 'stateHash' | 'provider' | 'nonce' | 'codeVerifier' | 'callbackUrl' | 'redirectUrl' | 'expiresAt'>;
 export type PendingSignIn = Pick<AuthState, 'provider' | 'nonce' | 'codeVerifier' | 'callbackUrl' | 'redirectUrl'>;
-
-/** TypeORM returns [rows, count] for DELETE ... RETURNING on PostgreSQL. */
-function returnedRows<T>(result: unknown): T[] {
-  const rows = result as unknown[];
-  return (Array.isArray(rows[0]) ? rows[0] : rows) as T[];
-}
 
 @Injectable()
 export class SsoRepository {

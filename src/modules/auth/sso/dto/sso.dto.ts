@@ -1,7 +1,6 @@
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsOptional, IsString, IsUrl, Length, MaxLength } from 'class-validator';
-
-const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
+import { formBoolean } from '../../../../common/http/form-boolean';
 
 export class SsoLoginDto {
   /** Where the browser lands after sign-in, with `?code=` to exchange; on an origin of CORS_ORIGINS. */
@@ -35,7 +34,7 @@ export class SsoCallbackDto {
   iss?: string;
 
   @IsOptional()
-  @Transform(toBoolean)
+  @Transform(formBoolean)
   @IsBoolean()
   set_cookies?: boolean;
 }
@@ -90,7 +89,7 @@ export class ExchangeCodeDto {
 
   /** Set the tokens as HTTP-only cookies instead of returning them (seed 004's validate-token). */
   @IsOptional()
-  @Transform(toBoolean)
+  @Transform(formBoolean)
   @IsBoolean()
   set_cookies?: boolean;
 }
