@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from 'nestjs-pino';
 import { InvalidEnvironmentError } from './config/env.schema';
+import { EmbeddedPostgresError } from './database/embedded/embedded-postgres';
 import { loadAppConfig } from './config/app-config';
 import { startServer } from './server';
 
@@ -43,6 +44,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`Failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  // An embedded database failure is the user's to fix (a setting), so it gets one line, no stack.
+  const detail = error instanceof EmbeddedPostgresError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(`Failed to start: ${detail}\n`);
   process.exit(1);
 });

@@ -6,7 +6,7 @@ import { AppModule, AppModuleOptions } from './app.module';
 import { configureApp } from './app.setup';
 import { ShutdownService } from './common/lifecycle/shutdown.service';
 import { AppConfig } from './config/app-config';
-import { EmbeddedPostgres } from './database/embedded-postgres';
+import { EmbeddedPostgres } from './database/embedded/embedded-postgres';
 
 export interface RunningServer {
   app: NestExpressApplication;
@@ -39,6 +39,7 @@ export async function startServer(config: AppConfig, imports: AppModuleOptions['
   if (!databaseUrl) {
     logger.info(`DATABASE_URL is not set: starting embedded PostgreSQL in ${config.database.embeddedDir}`);
     embedded = await EmbeddedPostgres.start(config.database.embeddedDir, (line) => logger.debug(line));
+    logger.info(`Embedded PostgreSQL ready on 127.0.0.1:${embedded.port} (data in ${embedded.dataDir})`);
     databaseUrl = embedded.url();
   }
 

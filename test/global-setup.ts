@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source-options';
-import { EmbeddedPostgres } from '../src/database/embedded-postgres';
+import { EmbeddedPostgres } from '../src/database/embedded/embedded-postgres';
 import { migrateWithLock } from '../src/database/migrate';
 
 /**

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import type { EmbeddedPostgres } from '../src/database/embedded-postgres';
+import type { EmbeddedPostgres } from '../src/database/embedded/embedded-postgres';
 
 export default async function globalTeardown(): Promise<void> {
   const serverUrl = process.env.TEST_DB_SERVER_URL;

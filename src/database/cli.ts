@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { loadAppConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source-options';
-import { EmbeddedPostgres } from './embedded-postgres';
+import { EmbeddedPostgres } from './embedded/embedded-postgres';
 import { User } from '../modules/users/user.entity';
 import { UsersRepository } from '../modules/users/users.repository';
 import { migrateWithLock, pendingMigrations } from './migrate';

@@ -1,3 +1,4 @@
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { OAuth2Issuer, OAuth2Service, type Payload } from 'oauth2-mock-server';
@@ -32,7 +33,6 @@ export class AzureTenantIssuer {
 
   static async start(options: { tenantId: string; clientId: string }): Promise<AzureTenantIssuer> {
     const mock = new OAuth2Issuer();
-    await mock.keys.generate('RS256');
     const service = new OAuth2Service(mock);
     const handler = service.requestHandler;
     const prefix = `/${options.tenantId}/v2.0`;
@@ -42,6 +42,7 @@ export class AzureTenantIssuer {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const issuer = new AzureTenantIssuer(options.tenantId, options.clientId, mock, server);
+    await issuer.addSigningKey();
     mock.url = `${issuer.authority}${prefix}`;
     service.on('beforeTokenSigning', (token: { payload: Payload }) => {
       // The authorization-code grant signs an access token (it has `scope`) and then the ID token.
@@ -49,6 +50,16 @@ export class AzureTenantIssuer {
       issuer.shapeIdToken(token.payload);
     });
     return issuer;
+  }
+
+  /**
+   * A new RS256 signing key (the newest signs from now on). Not keys.generate(): under jest it
+   * rejects WebCrypto's JWK (an object of another realm fails its plain-object check).
+   */
+  async addSigningKey(kid: string = randomUUID()): Promise<string> {
+    const jwk = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+    await this.mock.keys.add({ ...jwk, alg: 'RS256', kid });
+    return kid;
   }
 
   /** Base URL: AZURE_AD_AUTHORITY for the app under test. */

@@ -1,11 +1,11 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
+import { type ELDHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 
 /** Event-loop delay since the previous /api/health call (ms), and process memory: what ops tune by. */
 @Injectable()
 export class EventLoopHealthIndicator implements OnModuleDestroy {
-  private readonly histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  private readonly histogram: ELDHistogram = monitorEventLoopDelay({ resolution: 10 });
 
   constructor(private readonly health: HealthIndicatorService) {
     this.histogram.enable();

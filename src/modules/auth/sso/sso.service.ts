@@ -220,6 +220,11 @@ export class SsoService {
     if (error instanceof client.AuthorizationResponseError) {
       return new AppException(ErrorCode.AuthenticationRequired, `The identity provider refused the sign-in: ${error.error}`);
     }
+    // A 4xx without an OAuth error body is still the IdP refusing the code, not an outage.
+    const status = (error as { cause?: { status?: unknown } } | undefined)?.cause?.status;
+    if (error instanceof client.ClientError && typeof status === 'number' && status >= 400 && status < 500) {
+      return new AppException(ErrorCode.AuthenticationRequired, `The identity provider refused the sign-in (HTTP ${status})`);
+    }
     const unreachable = ['OAUTH_RESPONSE_IS_NOT_CONFORM', 'OAUTH_RESPONSE_IS_NOT_JSON'];
     if (error instanceof client.ClientError && error.code && !unreachable.includes(error.code)) {
       return new AppException(ErrorCode.AuthenticationRequired, `The ID token was rejected: ${error.message}`);
