@@ -47,3 +47,4 @@ start "second start"
 api auth/login '{"email":"fresh@example.com","password":"a-long-enough-password-1"}' || { echo "second start lost the account"; tail -20 "$log"; exit 1; }
 stop "second start"
 echo "embedded PostgreSQL data in $datadir"
+cd / && rm -rf "$datadir" "$datadir.password" "$dir"

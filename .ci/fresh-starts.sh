@@ -11,10 +11,11 @@ cp "$here/fresh-start.sh" "$here/node.sh" "$work/"
 chmod -R a+rX "$work"
 
 if [ "$(id -u)" -eq 0 ]; then
-  bash "$work/fresh-start.sh" "$work/repo.git" /root/agent-backend-fresh-start
-  rm -rf /root/agent-backend-fresh-start
+  bash "$work/fresh-start.sh" "$work/repo.git" "$(mktemp -u /root/agent-backend-fresh.XXXXXX)"
   id agentci >/dev/null 2>&1 || useradd --create-home --shell /bin/bash agentci
-  su - agentci -c "bash '$work/fresh-start.sh' '$work/repo.git' \"\$HOME/agent-backend\""
+  # The machine's npm settings (registry, CA file) live in root's ~/.npmrc: give the user the same.
+  if [ -f /root/.npmrc ]; then install -o agentci -m 600 /root/.npmrc ~agentci/.npmrc; fi
+  su - agentci -c "NODE_EXTRA_CA_CERTS='${NODE_EXTRA_CA_CERTS:-}' bash '$work/fresh-start.sh' '$work/repo.git' \"\$HOME/agent-backend\""
 else
-  bash "$work/fresh-start.sh" "$work/repo.git" "$HOME/agent-backend-fresh-start"
+  bash "$work/fresh-start.sh" "$work/repo.git" "$(mktemp -u "$HOME/agent-backend-fresh.XXXXXX")"
 fi
