@@ -14,6 +14,7 @@ if [ "$(id -u)" -eq 0 ]; then
   bash "$work/fresh-start.sh" "$work/repo.git" "$(mktemp -u /root/agent-backend-fresh.XXXXXX)"
   id agentci >/dev/null 2>&1 || useradd --create-home --shell /bin/bash agentci
   # The machine's npm settings (registry, CA file) live in root's ~/.npmrc: give the user the same.
+  chown -R agentci "$work/repo.git" # git refuses to read a repository another user owns
   if [ -f /root/.npmrc ]; then install -o agentci -m 600 /root/.npmrc ~agentci/.npmrc; fi
   su - agentci -c "NODE_EXTRA_CA_CERTS='${NODE_EXTRA_CA_CERTS:-}' bash '$work/fresh-start.sh' '$work/repo.git' \"\$HOME/agent-backend\""
 else
