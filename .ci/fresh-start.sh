@@ -12,6 +12,9 @@ cd "$dir"
 npm install --no-audit --no-fund --loglevel=error >/dev/null
 port=$((20000 + RANDOM % 20000))
 log="$dir/start.log"
+pid=""
+# Whatever fails, leave no server (or its embedded PostgreSQL) running.
+trap '[ -n "$pid" ] && kill -TERM -- -"$pid" 2>/dev/null; true' EXIT
 
 start() {
   local label="$1" started=$(date +%s)
@@ -34,6 +37,7 @@ stop() {
   for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   if kill -0 "$pid" 2>/dev/null; then echo "$label: still running 10 s after SIGTERM"; kill -9 -- -"$pid"; exit 1; fi
   wait "$pid" || true
+  pid=""
   if pgrep -f -- "-D $datadir " >/dev/null; then echo "$label: embedded PostgreSQL outlived the server"; exit 1; fi
 }
 
