@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { CookieOptions, Request, Response } from 'express';
+import { AppException } from '../../common/errors/app.exception';
+import { ErrorCode } from '../../common/errors/error-code';
 import { AppConfig } from '../../config/app-config';
 
 export interface CookieNames {
@@ -37,6 +39,22 @@ export class AuthCookies {
     res.cookie(this.names.access, tokens.accessToken, { ...base, httpOnly: true, maxAge: this.config.auth.accessTtlSeconds * 1000 });
     res.cookie(this.names.refresh, tokens.refreshToken, { ...base, httpOnly: true, maxAge: this.config.auth.refreshTtlSeconds * 1000 });
     res.cookie(this.names.csrf, tokens.csrfToken, { ...base, httpOnly: false, maxAge: this.config.auth.refreshTtlSeconds * 1000 });
+  }
+
+  /**
+   * Cookie-mode sign-ins only from our own origin or a CORS_ORIGINS app: a cross-site form post
+   * could otherwise plant the attacker's session in the victim's browser (login CSRF). Clients
+   * that send neither Origin nor Sec-Fetch-Site are not browsers and pass.
+   */
+  assertSameSiteSignIn(req: Request): void {
+    const origin = req.headers.origin;
+    if (origin !== undefined) {
+      if (origin === `${req.protocol}://${req.host}` || this.config.http.corsOrigins.includes(origin)) return;
+      throw new AppException(ErrorCode.CsrfFailed, 'Cookie sign-in from this origin is refused (not in CORS_ORIGINS)');
+    }
+    if (req.headers['sec-fetch-site'] === 'cross-site') {
+      throw new AppException(ErrorCode.CsrfFailed, 'Cookie sign-in from another site is refused');
+    }
   }
 
   clear(res: Response): void {

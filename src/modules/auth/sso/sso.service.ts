@@ -11,7 +11,7 @@ import { UsersRepository } from '../../users/users.repository';
 import { AuthService, IssuedTokens } from '../auth.service';
 import { hashToken } from '../tokens.service';
 import { OidcClients } from './oidc-clients';
-import { assertAllowed, mappedRoles, profileFromClaims, SsoProfile, usernameCandidate } from './sso-identity';
+import { assertAllowed, isConfiguredAdmin, mappedRoles, profileFromClaims, SsoProfile, usernameCandidate } from './sso-identity';
 import { SsoRepository } from './sso.repository';
 
 const STATE_TTL_SECONDS = 10 * 60;
@@ -152,13 +152,13 @@ export class SsoService {
     }
   }
 
-  private withAdminEmails(email: string, roles: Role[]): Role[] {
-    return this.config.auth.adminEmails.includes(email) && !roles.includes(Role.Admin) ? [...roles, Role.Admin] : roles;
+  private withConfiguredAdmin(profile: SsoProfile, roles: Role[]): Role[] {
+    return isConfiguredAdmin(profile, this.config.auth) && !roles.includes(Role.Admin) ? [...roles, Role.Admin] : roles;
   }
 
   private async refresh(user: User, profile: SsoProfile, idpRoles: Role[] | undefined): Promise<User> {
     if (user.disabled) throw new AppException(ErrorCode.AccessDenied, 'This account is disabled');
-    const roles = this.withAdminEmails(profile.email, idpRoles ?? user.roles);
+    const roles = this.withConfiguredAdmin(profile, idpRoles ?? user.roles);
     const patch: Parameters<UsersRepository['update']>[1] = {};
     if (user.email !== profile.email) patch.email = profile.email;
     if (profile.name && user.displayName !== profile.name) patch.displayName = profile.name;
@@ -181,7 +181,7 @@ export class SsoService {
           username: usernameCandidate(profile.email, attempt === 0 ? undefined : randomBytes(3).toString('hex')),
           displayName: profile.name,
           passwordHash: null,
-          roles: this.withAdminEmails(profile.email, roles),
+          roles: this.withConfiguredAdmin(profile, roles),
           authProvider: provider.name,
           externalIssuer: profile.issuer,
           externalTenantId: profile.tenantId,
