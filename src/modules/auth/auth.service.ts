@@ -20,6 +20,7 @@ export interface IssuedTokens {
 }
 
 const INVALID_CREDENTIALS = 'Invalid username/email or password';
+const INVALID_REFRESH = 'Refresh token is invalid, expired or revoked';
 
 @Injectable()
 export class AuthService {
@@ -76,10 +77,10 @@ export class AuthService {
     const tokenHash = hashToken(refreshToken);
     const grace = this.config.auth.refreshReuseGraceSeconds;
     const known = await this.refreshTokens.findByHash(tokenHash);
+    if (!known) throw new AppException(ErrorCode.AuthenticationRequired, INVALID_REFRESH);
     // Read before the transaction: a lookup on another pooled connection while holding the lock could starve the pool.
-    const user = known ? await this.users.findById(known.userId) : null;
+    const user = await this.users.findById(known.userId);
     const rotated = await this.refreshTokens.transaction(async (tx) => {
-      if (!known) return null;
       const family = await tx.lockFamily(known.familyId);
       // Read the token only now: a rotation or logout that held the lock is visible.
       const presented = await tx.findPresented(tokenHash, grace);
@@ -102,7 +103,7 @@ export class AuthService {
       await tx.insert({ userId: user.id, familyId: family.id, tokenHash: successor.hash, expiresAt: this.refreshExpiry(family.expiresAt) });
       return { user, familyId: family.id, refreshToken: successor.token };
     });
-    if (!rotated) throw new AppException(ErrorCode.AuthenticationRequired, 'Refresh token is invalid, expired or revoked');
+    if (!rotated) throw new AppException(ErrorCode.AuthenticationRequired, INVALID_REFRESH);
     return this.withAccessToken(rotated.user, rotated.familyId, rotated.refreshToken);
   }
 
