@@ -1,6 +1,6 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { Env, validateEnv } from './env.schema';
+import { Env, ssoConfigured, validateEnv } from './env.schema';
 import { buildSsoConfig, SsoConfig } from './sso-config';
 
 /**
@@ -36,9 +36,15 @@ export class AppConfig {
     audience: string;
     accessTtlSeconds: number;
     refreshTtlSeconds: number;
+    /** Absolute lifetime of an SSO sign-in (refresh family): the IdP is asked again after it. */
+    ssoRefreshTtlSeconds: number;
     refreshReuseGraceSeconds: number;
     cookies: boolean;
+    /** Applies to SSO sign-ins with an IdP-verified email only. */
     adminEmails: string[];
+    /** `{tenant id}/{object id}` or `{issuer}#{sub}`. */
+    adminIdentities: string[];
+    allowLocalRegistration: boolean;
   };
   readonly encryptionKey: string;
   readonly rateLimit: { perMinute: number; authPerMinute: number };
@@ -87,9 +93,15 @@ export class AppConfig {
       audience: env.JWT_AUDIENCE,
       accessTtlSeconds: env.JWT_ACCESS_TTL,
       refreshTtlSeconds: env.JWT_REFRESH_TTL,
+      ssoRefreshTtlSeconds: env.SSO_REFRESH_TTL,
       refreshReuseGraceSeconds: env.REFRESH_REUSE_GRACE_SECONDS,
       cookies: env.AUTH_COOKIES,
       adminEmails: env.ADMIN_EMAILS.map((email) => email.toLowerCase()),
+      adminIdentities: env.ADMIN_IDENTITIES,
+      allowLocalRegistration:
+        env.ALLOW_LOCAL_REGISTRATION === undefined
+          ? !(this.isProduction && ssoConfigured(env))
+          : ['true', '1', 'yes'].includes(env.ALLOW_LOCAL_REGISTRATION),
     };
     this.encryptionKey = env.ENCRYPTION_KEY;
     this.rateLimit = { perMinute: env.RATE_LIMIT_PER_MINUTE, authPerMinute: env.RATE_LIMIT_AUTH_PER_MINUTE };

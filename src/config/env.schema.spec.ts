@@ -25,6 +25,14 @@ describe(validateEnv.name, () => {
     expect(env.NODE_ENV).toBe('production');
   });
 
+  it('refuses to start in production with SSO configured but no PUBLIC_URL (the redirect URI would follow Host)', () => {
+    const production = { NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40), ENCRYPTION_KEY: 'k'.repeat(40) };
+    expect(() => validateEnv({ ...production, AZURE_AD_TENANT_ID: 't', AZURE_AD_CLIENT_ID: 'c' })).toThrow(/PUBLIC_URL: must be set/);
+    expect(() => validateEnv({ ...production, OIDC_GOOGLE_CLIENT_ID: 'g' })).toThrow(/PUBLIC_URL/);
+    expect(() => validateEnv({ ...production, AZURE_AD_TENANT_ID: 't', AZURE_AD_CLIENT_ID: 'c', PUBLIC_URL: 'https://api.example.com' })).not.toThrow();
+    expect(() => validateEnv({ AZURE_AD_TENANT_ID: 't', AZURE_AD_CLIENT_ID: 'c' })).not.toThrow();
+  });
+
   it('refuses a short JWT secret', () => {
     expect(() => validateEnv({ JWT_SECRET: 'short' })).toThrow(/JWT_SECRET: must be at least 32/);
   });

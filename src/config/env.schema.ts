@@ -44,7 +44,8 @@ const bool = (fallback: boolean) =>
 
 /** `IdpRole=ourRole` pairs, comma-separated (e.g. `Admin=admin,Reader=user`). */
 const roleMap = csv.transform((pairs, ctx) => {
-  const map: Record<string, 'user' | 'admin'> = {};
+  // No prototype: an IdP role named "__proto__" or "hasOwnProperty" must not reach Object's.
+  const map: Record<string, 'user' | 'admin'> = Object.create(null) as Record<string, 'user' | 'admin'>;
   for (const pair of pairs) {
     const [from, to] = pair.split('=').map((part) => part.trim());
     if (!from || (to !== 'user' && to !== 'admin')) {
@@ -97,7 +98,12 @@ export const envSchema = z
     REFRESH_REUSE_GRACE_SECONDS: int(10, 0),
     ENCRYPTION_KEY: z.string().min(32, 'must be at least 32 characters').default(DEV_ENCRYPTION_KEY),
     AUTH_COOKIES: bool(true),
+    // Only for SSO sign-ins whose email the IdP verified; never for local accounts (README "Security").
     ADMIN_EMAILS: csv,
+    // Immutable SSO identities that get the admin role: `{tenant id}/{object id}` (Azure AD) or `{issuer}#{sub}`.
+    ADMIN_IDENTITIES: csv,
+    // Unset: true, except in production with SSO configured.
+    ALLOW_LOCAL_REGISTRATION: z.enum(['true', 'false', '1', '0', 'yes', 'no']).optional(),
 
     // Single sign-on (README "Single sign-on"). Azure AD is enabled by tenant + client id.
     PUBLIC_URL: httpUrl.optional(),
@@ -117,6 +123,8 @@ export const envSchema = z
     OIDC_GOOGLE_CLIENT_SECRET: z.string().optional(),
     OIDC_GOOGLE_SCOPES: z.string().default('openid profile email'),
     SSO_JWKS_COOLDOWN_SECONDS: int(30, 0),
+    // Absolute lifetime of an SSO sign-in's refresh tokens: how long a disabled Entra account lives on.
+    SSO_REFRESH_TTL: duration('8h'),
 
     RATE_LIMIT_PER_MINUTE: int(60, 1),
     RATE_LIMIT_AUTH_PER_MINUTE: int(10, 1),
@@ -153,9 +161,17 @@ export const envSchema = z
     if (env.ENCRYPTION_KEY === DEV_ENCRYPTION_KEY) {
       ctx.addIssue({ code: 'custom', path: ['ENCRYPTION_KEY'], message: 'must be set in production' });
     }
+    // Without it the IdP redirect URI would follow the request's Host header.
+    if (ssoConfigured(env) && !env.PUBLIC_URL) {
+      ctx.addIssue({ code: 'custom', path: ['PUBLIC_URL'], message: 'must be set in production when single sign-on is configured' });
+    }
   });
 
 export type Env = z.infer<typeof envSchema>;
+
+export function ssoConfigured(env: Pick<Env, 'AZURE_AD_TENANT_ID' | 'AZURE_AD_CLIENT_ID' | 'OIDC_GOOGLE_CLIENT_ID'>): boolean {
+  return Boolean((env.AZURE_AD_TENANT_ID && env.AZURE_AD_CLIENT_ID) || env.OIDC_GOOGLE_CLIENT_ID);
+}
 
 export class InvalidEnvironmentError extends Error {}
 

@@ -26,7 +26,7 @@ export interface AzureAdConfig {
   issuer: string;
   /** Accepted `aud` of access tokens for our API. */
   audiences: string[];
-  /** Required in `scp` of delegated access tokens (an app role in `roles` also qualifies). */
+  /** Required in `scp` of delegated access tokens (a mapped app role qualifies only with `idtyp=app`). */
   apiScope: string;
   roleMap: Record<string, MappedRole>;
 }

@@ -1,19 +1,18 @@
 import { createTestApp, TestApp } from '../helpers/app';
-import { bearer, createUser, TestUser, uniqueUserInput } from '../helpers/users';
+import { bearer, createAdmin, createUser, TestUser } from '../helpers/users';
 
 describe('Admin: users', () => {
   let sut: TestApp;
   let admin: TestUser;
-  const adminInput = uniqueUserInput('admin');
-
   beforeAll(async () => {
-    sut = await createTestApp({ ADMIN_EMAILS: adminInput.email });
-    admin = await createUser(sut, adminInput);
+    sut = await createTestApp();
+    admin = await createAdmin(sut);
   });
   afterAll(() => sut.close());
 
-  it('grants the admin role to ADMIN_EMAILS accounts', () => {
-    expect(admin.roles).toEqual(['user', 'admin']);
+  it('npm run admin:grant makes an account admin, effective on its current token', async () => {
+    const res = await sut.http().get('/api/v1/auth/me').set(bearer(admin.accessToken)).expect(200);
+    expect(res.body.data.roles).toEqual(['user', 'admin']);
   });
 
   it('lists users with pagination and search', async () => {

@@ -9,6 +9,8 @@ export interface AzureTestUser {
   preferred_username: string;
   name?: string;
   email?: string;
+  /** Azure AD's optional claim: the email's domain owner verified it. */
+  xms_edov?: boolean;
   roles?: string[];
   groups?: string[];
 }
@@ -102,7 +104,7 @@ export class AzureTenantIssuer {
   }
 
   private userClaims(): Record<string, unknown> {
-    const { oid, preferred_username, name, email, roles, groups } = this.user;
+    const { oid, preferred_username, name, email, xms_edov, roles, groups } = this.user;
     return {
       ver: '2.0',
       tid: this.tenantId,
@@ -111,6 +113,7 @@ export class AzureTenantIssuer {
       preferred_username,
       ...(name !== undefined && { name }),
       ...(email !== undefined && { email }),
+      ...(xms_edov !== undefined && { xms_edov }),
       ...(roles !== undefined && { roles }),
       ...(groups !== undefined && { groups }),
     };

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { TestApp } from './app';
+import { UsersRepository } from '../../src/modules/users/users.repository';
 
 export interface TestUser {
   id: string;
@@ -37,3 +38,10 @@ export async function createUser(app: TestApp, input: Partial<ReturnType<typeof 
 }
 
 export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+/** Grants the admin role the way `npm run admin:grant` does (roles never come from an email). */
+export async function createAdmin(app: TestApp): Promise<TestUser> {
+  const user = await createUser(app, uniqueUserInput('admin'));
+  if (!(await app.app.get(UsersRepository).grantAdmin(user.email))) throw new Error('grant-admin failed');
+  return { ...user, roles: ['user', 'admin'] };
+}

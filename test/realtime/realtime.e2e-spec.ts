@@ -1,7 +1,7 @@
 import { JwtService } from '@nestjs/jwt';
 import { createTestApp, TestApp } from '../helpers/app';
 import { eventsOf, sseRequest } from '../helpers/sse';
-import { bearer, createUser, TestUser, uniqueUserInput } from '../helpers/users';
+import { bearer, createAdmin, createUser, TestUser } from '../helpers/users';
 import { connected, refused, sleep, TestSocket } from './socket-client';
 
 describe('Realtime gateway (/assistant/realtime)', () => {
@@ -35,9 +35,8 @@ describe('Realtime gateway (/assistant/realtime)', () => {
   };
 
   beforeAll(async () => {
-    const adminInput = uniqueUserInput('admin');
-    sut = await createTestApp({ ADMIN_EMAILS: adminInput.email, REALTIME_SESSION_CHECK_INTERVAL: '1s' });
-    admin = await createUser(sut, adminInput);
+    sut = await createTestApp({ REALTIME_SESSION_CHECK_INTERVAL: '1s' });
+    admin = await createAdmin(sut);
     user = await createUser(sut);
   });
   afterEach(() => {

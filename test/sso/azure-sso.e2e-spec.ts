@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { createTestApp, testDatabaseUrl, TestApp } from '../helpers/app';
 import { AzureTenantIssuer, type AzureTestUser } from '../helpers/oidc-issuer';
+import { authorize as authorizeAt, azureUser } from '../helpers/sso-flow';
 import { bearer, createUser } from '../helpers/users';
 
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
@@ -9,12 +10,6 @@ const CLIENT_ID = '6731de76-14a6-49ae-97bc-6eba6914391e';
 const APP_ORIGIN = 'http://localhost:5173';
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
-
-let counter = 0;
-function azureUser(overrides: Partial<AzureTestUser> = {}): AzureTestUser {
-  const tag = `${Date.now().toString(36)}${(counter++).toString(36)}`;
-  return { oid: randomUUID(), preferred_username: `ada${tag}@contoso.com`, name: `Ada ${tag}`, roles: [], ...overrides };
-}
 
 describe('Azure AD single sign-on', () => {
   let idp: AzureTenantIssuer;
@@ -42,17 +37,15 @@ describe('Azure AD single sign-on', () => {
     await idp.stop();
   });
 
-  /** Our login route, then the IdP's authorize endpoint, which redirects to our callback. */
+  /** The browser's sso_binding cookie from the last login, sent back as that browser would. */
+  let binding = '';
   async function authorize(body: Record<string, unknown> = {}) {
-    const login = await sut.http().post('/api/v1/auth/azure/login').send(body).expect(200);
-    const { auth_url: authUrl, state } = login.body.data as { auth_url: string; state: string };
-    const res = await fetch(authUrl, { redirect: 'manual' });
-    expect(res.status).toBe(302);
-    const callback = new URL(res.headers.get('location')!);
-    return { authUrl: new URL(authUrl), state, code: callback.searchParams.get('code')!, callback };
+    const flow = await authorizeAt(sut, 'azure', body);
+    binding = flow.binding;
+    return flow;
   }
 
-  const callback = (code: string, state: string) => sut.http().post('/api/v1/auth/azure/callback').send({ code, state });
+  const callback = (code: string, state: string) => sut.http().post('/api/v1/auth/azure/callback').set('Cookie', binding).send({ code, state });
   const me = (token: string) => sut.http().get('/api/v1/auth/me').set(bearer(token));
   const countUsers = async (email: string) => Number((await db.query('SELECT count(*) FROM users WHERE email = $1', [email])).rows[0].count);
 
@@ -99,7 +92,7 @@ describe('Azure AD single sign-on', () => {
     it('the same tenant + object id is the same account, even after its email and roles change', async () => {
       const user = azureUser({ roles: ['Admin'] });
       const first = await signIn(user);
-      const renamed = { ...user, preferred_username: `renamed-${user.preferred_username}`, roles: [] };
+      const renamed = { ...user, preferred_username: `renamed-${user.preferred_username}`, email: `renamed-${user.preferred_username}`, roles: [] };
       const second = await signIn(renamed);
       expect(second.user.id).toBe(first.user.id);
       expect(second.user.email).toBe(renamed.preferred_username);
@@ -119,10 +112,11 @@ describe('Azure AD single sign-on', () => {
       const user = azureUser();
       idp.signInAs(user);
       const login = await sut.http().get('/api/v1/auth/azure/login').query({ redirect_url: `${APP_ORIGIN}/dashboard?tab=1` }).expect(302);
+      binding = (login.headers['set-cookie'] as unknown as string[])[0].split(';')[0];
       const authorizeRes = await fetch(login.headers.location, { redirect: 'manual' });
       const idpRedirect = new URL(authorizeRes.headers.get('location')!);
       // Azure AD adds session_state to the redirect.
-      const back = await sut.http().get(`${idpRedirect.pathname}${idpRedirect.search}&session_state=abc`).expect(302);
+      const back = await sut.http().get(`${idpRedirect.pathname}${idpRedirect.search}&session_state=abc`).set('Cookie', binding).expect(302);
       const landing = new URL(back.headers.location);
       expect(landing.origin).toBe(APP_ORIGIN);
       expect(landing.pathname).toBe('/dashboard');
@@ -130,20 +124,20 @@ describe('Azure AD single sign-on', () => {
       const oneTime = landing.searchParams.get('code')!;
       expect(back.headers.location).not.toContain('access_token');
 
-      const exchanged = await sut.http().post('/api/v1/auth/exchange').send({ code: oneTime }).expect(200);
+      const exchanged = await sut.http().post('/api/v1/auth/exchange').set('Cookie', binding).send({ code: oneTime }).expect(200);
       expect(exchanged.body.data.user.email).toBe(user.preferred_username);
       await me(exchanged.body.data.access_token).expect(200);
 
-      const replay = await sut.http().post('/api/v1/auth/exchange').send({ code: oneTime }).expect(401);
+      const replay = await sut.http().post('/api/v1/auth/exchange').set('Cookie', binding).send({ code: oneTime }).expect(401);
       expect(replay.body.error.code).toBe('AUTHENTICATION_REQUIRED');
     });
 
     it('exchange with set_cookies sets the HTTP-only cookies (seed 004 validate-token)', async () => {
       idp.signInAs(azureUser());
       const { callback: idpRedirect } = await authorize({ redirect_url: `${APP_ORIGIN}/` });
-      const back = await sut.http().get(`${idpRedirect.pathname}${idpRedirect.search}`).expect(302);
+      const back = await sut.http().get(`${idpRedirect.pathname}${idpRedirect.search}`).set('Cookie', binding).expect(302);
       const oneTime = new URL(back.headers.location).searchParams.get('code')!;
-      const res = await sut.http().post('/api/v1/auth/exchange').send({ code: oneTime, set_cookies: true }).expect(200);
+      const res = await sut.http().post('/api/v1/auth/exchange').set('Cookie', binding).send({ code: oneTime, set_cookies: true }).expect(200);
       const cookies = (res.headers['set-cookie'] as unknown as string[]).join('\n');
       expect(cookies).toMatch(/access_token=[^;]+;.*HttpOnly/);
       expect(cookies).toMatch(/refresh_token=[^;]+;.*HttpOnly/);
@@ -154,10 +148,10 @@ describe('Azure AD single sign-on', () => {
     it('an expired one-time code is refused', async () => {
       idp.signInAs(azureUser());
       const { callback: idpRedirect } = await authorize({ redirect_url: `${APP_ORIGIN}/` });
-      const back = await sut.http().get(`${idpRedirect.pathname}${idpRedirect.search}`).expect(302);
+      const back = await sut.http().get(`${idpRedirect.pathname}${idpRedirect.search}`).set('Cookie', binding).expect(302);
       const oneTime = new URL(back.headers.location).searchParams.get('code')!;
       await db.query(`UPDATE auth_codes SET expires_at = now() - interval '1 second' WHERE code_hash = $1`, [sha256(oneTime)]);
-      await sut.http().post('/api/v1/auth/exchange').send({ code: oneTime }).expect(401);
+      await sut.http().post('/api/v1/auth/exchange').set('Cookie', binding).send({ code: oneTime }).expect(401);
     });
   });
 
@@ -347,7 +341,8 @@ describe('Azure AD single sign-on', () => {
     });
 
     it('our own tokens still work and still win', async () => {
-      const local = await createUser(sut);
+      // ALLOWED_EMAIL_DOMAINS applies to local registration too.
+      const local = await createUser(sut, { email: `own${Date.now().toString(36)}@contoso.com` });
       await me(local.accessToken).expect(200);
     });
   });

@@ -5,7 +5,7 @@ import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { AppConfig } from '../../config/app-config';
 import { UsersRepository } from '../users/users.repository';
-import { AccessTokenClaims, JWT_ALGORITHM } from './tokens.service';
+import { AccessTokenClaims, hasRequiredClaims, JWT_ALGORITHM } from './tokens.service';
 
 export interface VerifiedAccessToken {
   user: AuthUser & { sessionId: string };
@@ -43,7 +43,7 @@ export class AccessTokenVerifier {
       }
       throw new AppException(ErrorCode.AuthenticationRequired, 'A valid access token is required');
     }
-    if (typeof claims.sub !== 'string' || typeof claims.sid !== 'string') {
+    if (!hasRequiredClaims(claims)) {
       throw new AppException(ErrorCode.AuthenticationRequired, 'A valid access token is required');
     }
     const user = await this.isActive(claims.sub, claims.sid);

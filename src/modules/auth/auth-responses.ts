@@ -17,6 +17,9 @@ export class AuthResponses {
   ) {}
 
   respond(issued: IssuedTokens, setCookies: boolean | undefined, res: Response): TokenResponseDto {
+    // Tokens must not be kept by browser or proxy caches (RFC 6749 section 5.1).
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Pragma', 'no-cache');
     const body: TokenResponseDto = { token_type: 'bearer', expires_in: issued.expiresIn, user: mapUser(issued.user) };
     if (setCookies && this.config.auth.cookies) {
       const csrfToken = this.tokens.newCsrfToken();

@@ -30,7 +30,8 @@ export class AuthController {
   @Public()
   @AuthRateLimit()
   @Post('register')
-  async register(@Body() dto: RegisterDto, @Res({ passthrough: true }) res: Response): Promise<TokenResponseDto> {
+  async register(@Body() dto: RegisterDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<TokenResponseDto> {
+    if (dto.set_cookies) this.cookies.assertSameSiteSignIn(req);
     const issued = await this.auth.register(dto);
     return this.respond(issued, dto.set_cookies, res);
   }
@@ -41,7 +42,8 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @ApiConsumes('application/json', 'application/x-www-form-urlencoded')
-  async login(@Body() dto: LoginDto, @Res({ passthrough: true }) res: Response): Promise<TokenResponseDto> {
+  async login(@Body() dto: LoginDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<TokenResponseDto> {
+    if (dto.set_cookies) this.cookies.assertSameSiteSignIn(req);
     const issued = await this.auth.login((dto.username ?? dto.email)!, dto.password);
     return this.respond(issued, dto.set_cookies, res);
   }
@@ -63,6 +65,8 @@ export class AuthController {
       if (fromCookie) assertCsrf(req, this.cookies.names.csrf);
     }
     if (!token) throw new AppException(ErrorCode.AuthenticationRequired, 'A refresh token is required');
+    // A refresh token from the body turned into cookies would be a session planted by a cross-site form.
+    if (dto.set_cookies && !fromCookie) this.cookies.assertSameSiteSignIn(req);
     const issued = await this.auth.refresh(token);
     return this.respond(issued, dto.set_cookies ?? fromCookie, res);
   }

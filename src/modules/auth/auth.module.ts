@@ -12,6 +12,7 @@ import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { RolesGuard } from './guards/roles.guard';
 import { JwtStrategy } from './jwt.strategy';
 import { PasswordsService } from './passwords.service';
+import { RefreshFamily } from './refresh-family.entity';
 import { RefreshToken } from './refresh-token.entity';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { TokensService } from './tokens.service';
@@ -27,7 +28,7 @@ import { SsoRepository } from './sso/sso.repository';
 import { SsoService } from './sso/sso.service';
 
 @Module({
-  imports: [UsersModule, PassportModule, JwtModule.register({}), TypeOrmModule.forFeature([RefreshToken, AuthState, AuthCode])],
+  imports: [UsersModule, PassportModule, JwtModule.register({}), TypeOrmModule.forFeature([RefreshToken, RefreshFamily, AuthState, AuthCode])],
   controllers: [AuthController, SsoController],
   providers: [
     AuthService,

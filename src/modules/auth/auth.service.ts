@@ -8,6 +8,7 @@ import { Role, User } from '../users/user.entity';
 import { UsersRepository } from '../users/users.repository';
 import { PasswordsService } from './passwords.service';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
+import { emailAllowed } from './sso/sso-identity';
 import { hashToken, TokensService } from './tokens.service';
 
 /** A signed-in session's credentials, before they are mapped to a body or cookies. */
@@ -19,6 +20,7 @@ export interface IssuedTokens {
 }
 
 const INVALID_CREDENTIALS = 'Invalid username/email or password';
+const INVALID_REFRESH = 'Refresh token is invalid, expired or revoked';
 
 @Injectable()
 export class AuthService {
@@ -34,6 +36,7 @@ export class AuthService {
 
   async register(input: { email: string; username: string; password: string; name?: string }): Promise<IssuedTokens> {
     const email = input.email.trim().toLowerCase();
+    this.assertRegistrationAllowed(email);
     const passwordHash = await this.passwords.hash(input.password);
     let user: User;
     try {
@@ -42,7 +45,8 @@ export class AuthService {
         username: input.username,
         displayName: input.name?.trim() || null,
         passwordHash,
-        roles: this.rolesFor(email, [Role.User]),
+        // Never a role from the email: nobody has verified it (admins: npm run admin:grant).
+        roles: [Role.User],
         authProvider: 'local',
       });
     } catch (error) {
@@ -61,30 +65,46 @@ export class AuthService {
     const valid = await this.passwords.verify(user?.passwordHash, password);
     if (!user || !valid) throw new AppException(ErrorCode.AuthenticationRequired, INVALID_CREDENTIALS);
     if (user.disabled) throw new AppException(ErrorCode.AccessDenied, 'This account is disabled');
-    return this.startSession(await this.applyAdminEmails(user));
+    return this.startSession(user);
   }
 
   /**
-   * Rotates a refresh token. A token presented again after the grace window means it was
-   * copied: the whole family (that sign-in, on every device holding it) is revoked.
+   * Rotates a refresh token under its sign-in's row lock. Presented again inside the grace window
+   * (two tabs), it answers with the same successor; after it, the token was copied and the whole
+   * family (that sign-in, on every device holding it) is revoked.
    */
   async refresh(refreshToken: string): Promise<IssuedTokens> {
     const tokenHash = hashToken(refreshToken);
-    const claim = await this.refreshTokens.claim(tokenHash, this.config.auth.refreshReuseGraceSeconds);
-    if (!claim) {
-      const known = await this.refreshTokens.findByHash(tokenHash);
-      if (known && !known.revokedAt && known.usedAt) {
-        await this.refreshTokens.revokeFamily(known.familyId);
-        this.logger.warn({ user_id: known.userId, family_id: known.familyId }, 'Refresh token reuse: family revoked');
+    const grace = this.config.auth.refreshReuseGraceSeconds;
+    const known = await this.refreshTokens.findByHash(tokenHash);
+    if (!known) throw new AppException(ErrorCode.AuthenticationRequired, INVALID_REFRESH);
+    // Read before the transaction: a lookup on another pooled connection while holding the lock could starve the pool.
+    const user = await this.users.findById(known.userId);
+    const rotated = await this.refreshTokens.transaction(async (tx) => {
+      const family = await tx.lockFamily(known.familyId);
+      // Read the token only now: a rotation or logout that held the lock is visible.
+      const presented = await tx.findPresented(tokenHash, grace);
+      if (!family || !presented || family.revokedAt || presented.dead) return null;
+      if (presented.used && !presented.usedWithinGrace) {
+        await tx.revokeFamily(family.id);
+        this.logger.warn({ user_id: presented.userId, family_id: family.id }, 'Refresh token reuse: family revoked');
+        return null;
       }
-      throw new AppException(ErrorCode.AuthenticationRequired, 'Refresh token is invalid, expired or revoked');
-    }
-    const user = await this.users.findById(claim.userId);
-    if (!user || user.disabled) {
-      await this.refreshTokens.revokeFamily(claim.familyId);
-      throw new AppException(ErrorCode.AuthenticationRequired, 'Refresh token is invalid, expired or revoked');
-    }
-    return this.issue(user, claim.familyId);
+      if (!user || user.disabled) {
+        await tx.revokeFamily(family.id);
+        return null;
+      }
+      const successor = this.tokens.successorOf(refreshToken);
+      if (presented.used) {
+        const existing = await tx.findByHash(successor.hash);
+        return existing && !existing.revokedAt ? { user, familyId: family.id, refreshToken: successor.token } : null;
+      }
+      await tx.markUsed(presented.id);
+      await tx.insert({ userId: user.id, familyId: family.id, tokenHash: successor.hash, expiresAt: this.refreshExpiry(family.expiresAt) });
+      return { user, familyId: family.id, refreshToken: successor.token };
+    });
+    if (!rotated) throw new AppException(ErrorCode.AuthenticationRequired, INVALID_REFRESH);
+    return this.withAccessToken(rotated.user, rotated.familyId, rotated.refreshToken);
   }
 
   /** `sessionId` is absent for Azure AD access tokens: Azure AD, not us, decides when they end. */
@@ -95,21 +115,30 @@ export class AuthService {
         'This request carries an Azure AD access token, which this API cannot revoke: sign out through Azure AD (MSAL logout) instead',
       );
     }
-    await this.refreshTokens.revokeFamily(sessionId);
+    await this.refreshTokens.transaction((tx) => tx.revokeFamily(sessionId));
   }
 
+  /**
+   * A new sign-in (refresh family). SSO accounts get an absolute end (SSO_REFRESH_TTL): after it
+   * the user goes back through the IdP, which is when a disabled account or removed role shows.
+   */
   async startSession(user: User): Promise<IssuedTokens> {
-    return this.issue(user, randomUUID());
+    const familyId = randomUUID();
+    const familyEnd = user.authProvider === 'local' ? null : new Date(Date.now() + this.config.auth.ssoRefreshTtlSeconds * 1000);
+    const refresh = this.tokens.newRefreshToken();
+    await this.refreshTokens.transaction(async (tx) => {
+      await tx.insertFamily({ id: familyId, userId: user.id, expiresAt: familyEnd });
+      await tx.insert({ userId: user.id, familyId, tokenHash: refresh.hash, expiresAt: this.refreshExpiry(familyEnd) });
+    });
+    return this.withAccessToken(user, familyId, refresh.token);
   }
 
-  private async issue(user: User, familyId: string): Promise<IssuedTokens> {
-    const refresh = this.tokens.newRefreshToken();
-    await this.refreshTokens.insert({
-      userId: user.id,
-      familyId,
-      tokenHash: refresh.hash,
-      expiresAt: new Date(Date.now() + this.config.auth.refreshTtlSeconds * 1000),
-    });
+  private refreshExpiry(familyEnd: Date | null): Date {
+    const sliding = new Date(Date.now() + this.config.auth.refreshTtlSeconds * 1000);
+    return familyEnd && familyEnd < sliding ? familyEnd : sliding;
+  }
+
+  private withAccessToken(user: User, familyId: string, refreshToken: string): IssuedTokens {
     const accessToken = this.tokens.signAccessToken({
       sub: user.id,
       email: user.email,
@@ -117,17 +146,19 @@ export class AuthService {
       roles: user.roles,
       sid: familyId,
     });
-    return { accessToken, refreshToken: refresh.token, expiresIn: this.config.auth.accessTtlSeconds, user };
+    return { accessToken, refreshToken, expiresIn: this.config.auth.accessTtlSeconds, user };
   }
 
-  private rolesFor(email: string, roles: Role[]): Role[] {
-    return this.config.auth.adminEmails.includes(email) && !roles.includes(Role.Admin) ? [...roles, Role.Admin] : roles;
-  }
-
-  /** ADMIN_EMAILS also promotes accounts that existed before the variable was set. */
-  private async applyAdminEmails(user: User): Promise<User> {
-    const roles = this.rolesFor(user.email, user.roles);
-    if (roles === user.roles) return user;
-    return (await this.users.update(user.id, { roles })) ?? user;
+  /**
+   * ALLOW_LOCAL_REGISTRATION, and the SSO email allow-lists: otherwise anyone could register a
+   * colleague's address before the colleague signs in through the IdP.
+   */
+  private assertRegistrationAllowed(email: string): void {
+    if (!this.config.auth.allowLocalRegistration) {
+      throw new AppException(ErrorCode.AccessDenied, 'Registration with a password is disabled here: sign in with single sign-on');
+    }
+    if (!emailAllowed(email, this.config.sso)) {
+      throw new AppException(ErrorCode.AccessDenied, 'This email address is not allowed to register here');
+    }
   }
 }

@@ -6,7 +6,7 @@ import { type AuthUser, authUserOf } from '../../common/auth/auth-user';
 import { AppConfig } from '../../config/app-config';
 import { UsersRepository } from '../users/users.repository';
 import { AuthCookies } from './auth-cookies';
-import { AccessTokenClaims, JWT_ALGORITHM } from './tokens.service';
+import { AccessTokenClaims, hasRequiredClaims, JWT_ALGORITHM } from './tokens.service';
 
 type AuthRequest = Request & { authVia?: AuthUser['via'] };
 
@@ -45,7 +45,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   }
 
   async validate(req: AuthRequest, claims: AccessTokenClaims): Promise<AuthUser | false> {
-    if (typeof claims.sub !== 'string' || typeof claims.sid !== 'string') return false;
+    if (!hasRequiredClaims(claims)) return false;
     const user = await this.users.findActiveForSession(claims.sub, claims.sid);
     if (!user) return false;
     return authUserOf(user, req.authVia ?? 'bearer', claims.sid);

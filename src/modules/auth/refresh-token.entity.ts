@@ -1,5 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { User } from '../users/user.entity';
+import { RefreshFamily } from './refresh-family.entity';
 
 @Entity('refresh_tokens')
 @Index('refresh_tokens_token_hash_key', ['tokenHash'], { unique: true })
@@ -18,6 +19,10 @@ export class RefreshToken {
 
   @Column('uuid')
   familyId: string;
+
+  @ManyToOne(() => RefreshFamily, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'family_id', foreignKeyConstraintName: 'refresh_tokens_family_id_fkey' })
+  family?: RefreshFamily;
 
   /** SHA-256 of the opaque token; the token itself is never stored. */
   @Column({ type: 'char', length: 64 })

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { AppConfig } from '../../config/app-config';
 import type { Role } from '../users/user.entity';
 
@@ -40,6 +40,15 @@ export class TokensService {
     return { token, hash: hashToken(token) };
   }
 
+  /**
+   * The one successor of a refresh token, derived from it with a server key: a token presented
+   * twice inside the grace window gets the same successor back, so a sign-in never forks.
+   */
+  successorOf(refreshToken: string): { token: string; hash: string } {
+    const token = createHmac('sha256', this.config.auth.jwtKey).update(`refresh-successor:${refreshToken}`).digest('base64url');
+    return { token, hash: hashToken(token) };
+  }
+
   newCsrfToken(): string {
     return randomBytes(24).toString('base64url');
   }
@@ -47,4 +56,14 @@ export class TokensService {
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
+}
+
+/**
+ * jsonwebtoken checks `exp` only when present: a token without one would never expire. Ours
+ * always carry exp and iat, so a token lacking either was not minted by this code path.
+ */
+export function hasRequiredClaims(claims: Partial<AccessTokenClaims> & { exp?: unknown; iat?: unknown }): boolean {
+  return (
+    typeof claims.sub === 'string' && typeof claims.sid === 'string' && typeof claims.exp === 'number' && typeof claims.iat === 'number'
+  );
 }

@@ -43,14 +43,15 @@ export class UsersRepository {
 
   /**
    * The user behind an access token, if the account is enabled and the sign-in (refresh family)
-   * has not been revoked. One indexed query per authenticated request.
+   * is neither revoked nor past its end. One indexed query per authenticated request.
    */
   findActiveForSession(userId: string, familyId: string): Promise<User | null> {
     return this.users
       .createQueryBuilder('user')
       .where('user.id = :userId AND user.disabled = false', { userId })
       .andWhere(
-        'EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.family_id = :familyId AND t.user_id = user.id AND t.revoked_at IS NULL)',
+        `EXISTS (SELECT 1 FROM refresh_families f WHERE f.id = :familyId AND f.revoked_at IS NULL
+            AND (f.expires_at IS NULL OR f.expires_at > now()) AND f.user_id = user.id)`,
         { familyId },
       )
       .getOne();

@@ -21,6 +21,10 @@ export class AuthCode {
   @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'auth_codes_user_id_fkey' })
   user?: User;
 
+  /** The sign-in's binding cookie (hashed): the code is redeemable only by that browser. */
+  @Column({ type: 'char', length: 64 })
+  bindingHash: string;
+
   @Column({ type: 'timestamptz' })
   expiresAt: Date;
 

@@ -29,6 +29,10 @@ export class AuthState {
   @Column({ type: 'text', nullable: true })
   redirectUrl: string | null;
 
+  /** SHA-256 of the binding cookie set at login: only the browser that started can finish. */
+  @Column({ type: 'char', length: 64 })
+  bindingHash: string;
+
   @Column({ type: 'timestamptz' })
   expiresAt: Date;
 

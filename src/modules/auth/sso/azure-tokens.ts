@@ -13,8 +13,9 @@ const JWKS_TIMEOUT_MS = 5000;
 /**
  * Verifies Azure AD access tokens issued for our API (MSAL single-page apps): RS256 only, the
  * issuer of an allowed tenant, `aud` = our client id (or `api://{client id}`), and the API scope in
- * `scp` or a mapped app role in `roles`. Keys come from the tenant's JWKS; a token signed with
- * an unknown `kid` (key rollover) makes jose refetch the set, at most once per cooldown.
+ * `scp` (or, in an app-only token with `idtyp=app`, a mapped app role); ID tokens (they carry a
+ * nonce) are refused. Keys come from the tenant's JWKS; a token signed with an unknown `kid`
+ * (key rollover) makes jose refetch the set, at most once per cooldown.
  */
 @Injectable()
 export class AzureTokenVerifier {
@@ -47,7 +48,7 @@ export class AzureTokenVerifier {
         issuer: this.issuers(),
         audience: azure.audiences,
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
-        requiredClaims: ['exp', 'tid', 'oid'],
+        requiredClaims: ['exp', 'iat', 'tid', 'oid'],
       }));
     } catch (error) {
       throw verificationError(error);
@@ -56,10 +57,17 @@ export class AzureTokenVerifier {
     if (payload.iss !== azureIssuer(azure.authority, String(payload.tid))) {
       throw new AppException(ErrorCode.AuthenticationRequired, 'A valid access token is required');
     }
+    // An ID token has our client id as audience too, but is proof of sign-in, not an access
+    // token for this API: it carries a nonce and no scp.
+    if (payload.nonce !== undefined) {
+      throw new AppException(ErrorCode.AuthenticationRequired, 'An ID token is not an access token: send an access token for this API');
+    }
     const scopes = typeof payload.scp === 'string' ? payload.scp.split(' ') : [];
     const roles = Array.isArray(payload.roles) ? payload.roles : [];
     const hasScope = scopes.includes(azure.apiScope);
-    const hasRole = roles.some((role) => typeof role === 'string' && role in azure.roleMap);
+    // App roles alone qualify only in an app-only token (client credentials, idtyp=app).
+    const hasRole =
+      payload.idtyp === 'app' && roles.some((role) => typeof role === 'string' && Object.hasOwn(azure.roleMap, role));
     if (!hasScope && !hasRole) {
       throw new AppException(ErrorCode.AccessDenied, `The Azure AD token lacks the '${azure.apiScope}' scope or a permitted app role`);
     }

@@ -6,6 +6,7 @@ import { ErrorCode } from '../../../common/errors/error-code';
 import type { SsoCallbackDto, SsoCallbackQueryDto } from './dto/sso.dto';
 import { RequestStrategy } from './request.strategy';
 import { SsoService, SsoSignIn } from './sso.service';
+import { AuthCookies } from '../auth-cookies';
 
 /**
  * Passport strategy `oidc`: finishes an OpenID Connect sign-in from the IdP's authorization
@@ -14,7 +15,10 @@ import { SsoService, SsoSignIn } from './sso.service';
  */
 @Injectable()
 export class OidcCallbackStrategy extends PassportStrategy(RequestStrategy, 'oidc') {
-  constructor(private readonly sso: SsoService) {
+  constructor(
+    private readonly sso: SsoService,
+    private readonly cookies: AuthCookies,
+  ) {
     super();
   }
 
@@ -26,6 +30,7 @@ export class OidcCallbackStrategy extends PassportStrategy(RequestStrategy, 'oid
       throw new AppException(ErrorCode.AccessDenied, `The identity provider did not sign you in (${reason})`);
     }
     if (!input.code) throw AppException.validation({ code: ['code is required'] });
-    return this.sso.complete(provider, { code: input.code, state: input.state, iss: input.iss });
+    if (input.set_cookies) this.cookies.assertSameSiteSignIn(req);
+    return this.sso.complete(provider, { code: input.code, state: input.state, iss: input.iss }, this.cookies.ssoBinding(req));
   }
 }

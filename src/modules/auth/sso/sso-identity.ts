@@ -11,6 +11,8 @@ export interface SsoProfile {
   subject: string;
   tenantId: string | null;
   email: string;
+  /** Only a verified email may decide roles or pass the email allow-lists (Azure AD: `xms_edov`). */
+  emailVerified: boolean;
   name: string | null;
   /** App roles (`roles`) and group ids (`groups`) as the IdP sent them. */
   idpRoles: string[];
@@ -31,7 +33,8 @@ export function profileFromClaims(provider: OidcProviderConfig, claims: Claims, 
     const tenantId = str(claims.tid);
     const objectId = str(claims.oid);
     if (!tenantId || !objectId || !authority) throw new AppException(ErrorCode.AuthenticationRequired, 'The token has no tid/oid claims');
-    // Azure AD: `email` is optional and unverified; preferred_username is the sign-in name (UPN).
+    // Azure AD: `email` is optional and unverified (a guest picks it) unless the optional claim
+    // `xms_edov` says its domain owner verified it; preferred_username (UPN) is never verified.
     const email = [str(claims.email), str(claims.preferred_username), str(claims.upn)].find(looksLikeEmail);
     if (!email) throw refused('Your Azure AD account has no email address');
     return {
@@ -40,6 +43,7 @@ export function profileFromClaims(provider: OidcProviderConfig, claims: Claims, 
       subject: objectId,
       tenantId,
       email: email.toLowerCase(),
+      emailVerified: email === str(claims.email) && claims.xms_edov === true,
       name,
       idpRoles: strings(claims.roles),
       groups: strings(claims.groups),
@@ -50,7 +54,9 @@ export function profileFromClaims(provider: OidcProviderConfig, claims: Claims, 
   if (!issuer || !subject) throw new AppException(ErrorCode.AuthenticationRequired, 'The ID token has no iss/sub claims');
   const email = str(claims.email);
   if (!looksLikeEmail(email) || claims.email_verified === false) throw refused('Your account has no verified email address');
-  return { provider: provider.name, issuer, subject, tenantId: null, email: email.toLowerCase(), name, idpRoles: [], groups: [] };
+  // A missing email_verified is not a verified email.
+  const emailVerified = claims.email_verified === true;
+  return { provider: provider.name, issuer, subject, tenantId: null, email: email.toLowerCase(), emailVerified, name, idpRoles: [], groups: [] };
 }
 
 /** Tenants whose users may sign in: ALLOWED_TENANTS, else the configured tenant. */
@@ -64,11 +70,29 @@ export function assertAllowed(profile: SsoProfile, sso: SsoConfig): void {
   if (profile.tenantId !== null && !allowedTenants(sso).includes(profile.tenantId)) {
     throw refused('Your organization (tenant) is not allowed to sign in here');
   }
-  const { allowedEmails, allowedEmailDomains } = sso;
-  if (allowedEmails.length === 0 && allowedEmailDomains.length === 0) return;
-  const domain = profile.email.slice(profile.email.lastIndexOf('@') + 1);
-  if (allowedEmails.includes(profile.email) || allowedEmailDomains.includes(domain)) return;
+  if (sso.allowedEmails.length === 0 && sso.allowedEmailDomains.length === 0) return;
+  if (!profile.emailVerified) throw refused('Your identity provider did not verify your email address, which this server requires');
+  if (emailAllowed(profile.email, sso)) return;
   throw refused('Your email address is not allowed to sign in here');
+}
+
+/** ALLOWED_EMAILS / ALLOWED_EMAIL_DOMAINS (a domain matches whole); true when both are empty. */
+export function emailAllowed(email: string, sso: Pick<SsoConfig, 'allowedEmails' | 'allowedEmailDomains'>): boolean {
+  const { allowedEmails, allowedEmailDomains } = sso;
+  if (allowedEmails.length === 0 && allowedEmailDomains.length === 0) return true;
+  const domain = email.slice(email.lastIndexOf('@') + 1);
+  return allowedEmails.includes(email) || allowedEmailDomains.includes(domain);
+}
+
+/**
+ * Admin by configuration: an immutable identity in ADMIN_IDENTITIES (`{tid}/{oid}` or
+ * `{issuer}#{sub}`), or an ADMIN_EMAILS address the IdP verified. Never an unverified email.
+ */
+export function isConfiguredAdmin(profile: SsoProfile, admin: { adminIdentities: string[]; adminEmails: string[] }): boolean {
+  const keys = [`${profile.issuer}#${profile.subject}`];
+  if (profile.tenantId) keys.push(`${profile.tenantId}/${profile.subject}`);
+  if (keys.some((key) => admin.adminIdentities.includes(key))) return true;
+  return profile.emailVerified && admin.adminEmails.includes(profile.email);
 }
 
 /**
@@ -85,8 +109,8 @@ export function mappedRoles(provider: OidcProviderConfig, profile: SsoProfile): 
   const roles = new Set<Role>([Role.User]);
   for (const [map, values] of maps) {
     for (const value of values) {
-      const role = map[value];
-      if (role) roles.add(role as Role);
+      // Own keys only: a claim such as "hasOwnProperty" must not find Object.prototype's.
+      if (Object.hasOwn(map, value)) roles.add(map[value] as Role);
     }
   }
   return [...roles];

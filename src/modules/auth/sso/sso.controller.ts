@@ -3,6 +3,7 @@ import { ApiFoundResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Public } from '../../../common/auth/public.decorator';
 import { AuthRateLimit } from '../../../common/rate-limit/auth-rate-limit.decorator';
+import { AuthCookies } from '../auth-cookies';
 import { AuthResponses } from '../auth-responses';
 import { AuthService } from '../auth.service';
 import type { TokenResponseDto } from '../dto/auth.dto';
@@ -22,13 +23,23 @@ export class SsoController {
     private readonly sso: SsoService,
     private readonly auth: AuthService,
     private readonly responses: AuthResponses,
+    private readonly cookies: AuthCookies,
   ) {}
 
-  /** JSON clients: the IdP URL to send the browser to, and the state to echo in the callback. */
+  /**
+   * JSON clients: the IdP URL to send the browser to, and the state to echo in the callback. The
+   * `sso_binding` cookie set here must come back with the callback (and the exchange).
+   */
   @Post(':provider/login')
   @HttpCode(200)
-  async login(@Param('provider') provider: string, @Body() dto: SsoLoginDto, @Req() req: Request): Promise<SsoAuthUrlDto> {
-    const { authUrl, state } = await this.sso.begin(provider, dto.redirect_url, requestOrigin(req));
+  async login(
+    @Param('provider') provider: string,
+    @Body() dto: SsoLoginDto,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<SsoAuthUrlDto> {
+    const binding = this.cookies.startSsoBinding(req, res);
+    const { authUrl, state } = await this.sso.begin(provider, dto.redirect_url, requestOrigin(req), binding);
     return { auth_url: authUrl, state };
   }
 
@@ -41,7 +52,8 @@ export class SsoController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    const { authUrl } = await this.sso.begin(provider, query.redirect_url, requestOrigin(req));
+    const binding = this.cookies.startSsoBinding(req, res);
+    const { authUrl } = await this.sso.begin(provider, query.redirect_url, requestOrigin(req), binding);
     res.redirect(302, authUrl);
   }
 
@@ -51,6 +63,7 @@ export class SsoController {
   @UseGuards(OidcCallbackGuard)
   async callback(@Body() dto: SsoCallbackDto, @Req() req: SignedInRequest, @Res({ passthrough: true }) res: Response): Promise<TokenResponseDto> {
     const issued = await this.auth.startSession(req[SSO_SIGN_IN].user);
+    this.cookies.clearSsoBinding(res);
     return this.responses.respond(issued, dto.set_cookies, res);
   }
 
@@ -66,19 +79,23 @@ export class SsoController {
     const { user, redirectUrl } = req[SSO_SIGN_IN];
     if (redirectUrl) {
       const target = new URL(redirectUrl);
-      target.searchParams.set('code', await this.sso.issueExchangeCode(user));
+      // The binding cookie stays: the exchange must come from this browser too.
+      target.searchParams.set('code', await this.sso.issueExchangeCode(user, this.cookies.ssoBinding(req)!));
       res.redirect(302, target.href);
       return;
     }
     const issued = await this.auth.startSession(user);
+    this.cookies.clearSsoBinding(res);
     res.status(200).json({ status: true, data: this.responses.respond(issued, false, res) });
   }
 
   /** The one-time code from the redirect -> tokens, or HTTP-only cookies with `set_cookies: true`. */
   @Post('exchange')
   @HttpCode(200)
-  async exchange(@Body() dto: ExchangeCodeDto, @Res({ passthrough: true }) res: Response): Promise<TokenResponseDto> {
-    const issued = await this.sso.exchange(dto.code);
+  async exchange(@Body() dto: ExchangeCodeDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<TokenResponseDto> {
+    if (dto.set_cookies) this.cookies.assertSameSiteSignIn(req);
+    const issued = await this.sso.exchange(dto.code, this.cookies.ssoBinding(req));
+    this.cookies.clearSsoBinding(res);
     return this.responses.respond(issued, dto.set_cookies, res);
   }
 }

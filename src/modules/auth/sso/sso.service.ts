@@ -11,7 +11,7 @@ import { UsersRepository } from '../../users/users.repository';
 import { AuthService, IssuedTokens } from '../auth.service';
 import { hashToken } from '../tokens.service';
 import { OidcClients } from './oidc-clients';
-import { assertAllowed, mappedRoles, profileFromClaims, SsoProfile, usernameCandidate } from './sso-identity';
+import { assertAllowed, isConfiguredAdmin, mappedRoles, profileFromClaims, SsoProfile, usernameCandidate } from './sso-identity';
 import { SsoRepository } from './sso.repository';
 
 const STATE_TTL_SECONDS = 10 * 60;
@@ -48,8 +48,16 @@ export class SsoService {
     private readonly config: AppConfig,
   ) {}
 
-  /** Starts a sign-in: stores state, nonce and PKCE verifier, and returns the IdP URL. */
-  async begin(providerName: string, redirectUrl: string | undefined, requestOrigin: string): Promise<{ authUrl: string; state: string }> {
+  /**
+   * Starts a sign-in: stores state, nonce and PKCE verifier, bound to `binding` (the browser's
+   * binding cookie, which the caller sets), and returns the IdP URL.
+   */
+  async begin(
+    providerName: string,
+    redirectUrl: string | undefined,
+    requestOrigin: string,
+    binding: string,
+  ): Promise<{ authUrl: string; state: string }> {
     const provider = this.clients.provider(providerName);
     if (redirectUrl !== undefined) this.assertAllowedRedirect(redirectUrl);
     const configuration = await this.clients.configuration(provider);
@@ -66,6 +74,7 @@ export class SsoService {
       codeVerifier,
       callbackUrl,
       redirectUrl: redirectUrl ?? null,
+      bindingHash: hashToken(binding),
       expiresAt: new Date(Date.now() + STATE_TTL_SECONDS * 1000),
     });
     const authUrl = client.buildAuthorizationUrl(configuration, {
@@ -84,10 +93,15 @@ export class SsoService {
    * Finishes a sign-in: takes the state (once), redeems the code with the PKCE verifier, checks
    * the ID token (issuer, audience, nonce, expiry) and provisions or updates the user.
    */
-  async complete(providerName: string, response: AuthorizationResponse): Promise<SsoSignIn> {
+  async complete(providerName: string, response: AuthorizationResponse, binding: string | undefined): Promise<SsoSignIn> {
     const provider = this.clients.provider(providerName);
-    const pending = await this.repository.consumeState(hashToken(response.state), provider.name);
-    if (!pending) throw new AppException(ErrorCode.AuthenticationRequired, 'Unknown, already used or expired sign-in state: start again');
+    const pending = await this.repository.consumeState(hashToken(response.state), provider.name, hashToken(requireBinding(binding)));
+    if (!pending) {
+      throw new AppException(
+        ErrorCode.AuthenticationRequired,
+        'Unknown, already used or expired sign-in state, or one started in another browser: start again',
+      );
+    }
     const configuration = await this.clients.configuration(provider);
 
     const currentUrl = new URL(pending.callbackUrl);
@@ -120,19 +134,20 @@ export class SsoService {
   }
 
   /** A one-time code for the browser flow's redirect (single use, 60 s). */
-  async issueExchangeCode(user: User): Promise<string> {
+  async issueExchangeCode(user: User, binding: string): Promise<string> {
     const code = randomBytes(32).toString('base64url');
     await this.repository.insertCode({
       codeHash: hashToken(code),
       userId: user.id,
+      bindingHash: hashToken(binding),
       expiresAt: new Date(Date.now() + EXCHANGE_CODE_TTL_SECONDS * 1000),
     });
     return code;
   }
 
-  /** Redeems a one-time code for a new session (our tokens). */
-  async exchange(code: string): Promise<IssuedTokens> {
-    const userId = await this.repository.consumeCode(hashToken(code));
+  /** Redeems a one-time code for a new session (our tokens), in the browser that signed in. */
+  async exchange(code: string, binding: string | undefined): Promise<IssuedTokens> {
+    const userId = await this.repository.consumeCode(hashToken(code), hashToken(requireBinding(binding)));
     if (!userId) throw new AppException(ErrorCode.AuthenticationRequired, 'Unknown, already used or expired code: sign in again');
     const user = await this.users.findById(userId);
     if (!user || user.disabled) throw new AppException(ErrorCode.AccessDenied, 'This account is disabled');
@@ -152,13 +167,13 @@ export class SsoService {
     }
   }
 
-  private withAdminEmails(email: string, roles: Role[]): Role[] {
-    return this.config.auth.adminEmails.includes(email) && !roles.includes(Role.Admin) ? [...roles, Role.Admin] : roles;
+  private withConfiguredAdmin(profile: SsoProfile, roles: Role[]): Role[] {
+    return isConfiguredAdmin(profile, this.config.auth) && !roles.includes(Role.Admin) ? [...roles, Role.Admin] : roles;
   }
 
   private async refresh(user: User, profile: SsoProfile, idpRoles: Role[] | undefined): Promise<User> {
     if (user.disabled) throw new AppException(ErrorCode.AccessDenied, 'This account is disabled');
-    const roles = this.withAdminEmails(profile.email, idpRoles ?? user.roles);
+    const roles = this.withConfiguredAdmin(profile, idpRoles ?? user.roles);
     const patch: Parameters<UsersRepository['update']>[1] = {};
     if (user.email !== profile.email) patch.email = profile.email;
     if (profile.name && user.displayName !== profile.name) patch.displayName = profile.name;
@@ -181,7 +196,7 @@ export class SsoService {
           username: usernameCandidate(profile.email, attempt === 0 ? undefined : randomBytes(3).toString('hex')),
           displayName: profile.name,
           passwordHash: null,
-          roles: this.withAdminEmails(profile.email, roles),
+          roles: this.withConfiguredAdmin(profile, roles),
           authProvider: provider.name,
           externalIssuer: profile.issuer,
           externalTenantId: profile.tenantId,
@@ -231,4 +246,15 @@ export class SsoService {
     }
     return new AppException(ErrorCode.ServiceUnavailable, `The identity provider '${provider.name}' cannot be reached; try again later`);
   }
+}
+
+/**
+ * Without the binding cookie a callback or code could be one an attacker obtained for their own
+ * account and slipped into the victim's browser (login CSRF, session swapping).
+ */
+function requireBinding(binding: string | undefined): string {
+  if (!binding) {
+    throw new AppException(ErrorCode.CsrfFailed, 'The sign-in must finish in the browser (or client) that started it: its sso_binding cookie is missing');
+  }
+  return binding;
 }

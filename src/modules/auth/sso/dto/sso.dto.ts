@@ -13,7 +13,7 @@ export class SsoLoginDto {
 export class SsoAuthUrlDto {
   /** Send the browser here (the IdP's authorization endpoint, with state, nonce and PKCE challenge). */
   auth_url: string;
-  /** Echo it in POST /auth/{provider}/callback. */
+  /** Echo it in POST /auth/{provider}/callback, with the `sso_binding` cookie this response sets. */
   state: string;
 }
 
