@@ -91,7 +91,7 @@ export class ChatService {
    */
   async send(userId: string, dto: SendMessageDto): Promise<StartedReply> {
     const existing = dto.conversation_id ? await this.getConversation(dto.conversation_id, userId) : null;
-    const model = this.models.resolve(dto.model ?? existing?.model);
+    const model = this.models.choose(dto.model, existing?.model);
     await this.usage.assertWithinBudget(userId);
     if (existing && (await this.consents.findPending(existing.id, userId))) {
       throw new AppException(ErrorCode.Conflict, 'A consent request is waiting for a decision in this conversation (POST /chat/consent)');
@@ -174,7 +174,7 @@ export class ChatService {
       return null;
     }
     await this.messages.update(message.id, { status: 'streaming' });
-    const model = message.model ?? this.models.resolve(conversation.model);
+    const model = message.model ?? this.models.choose(null, conversation.model);
     return this.start(request.userId, request.conversationId, message.id, claim.eventSeq, model, { kind: 'resume', decisions }, false, {
       content: message.content,
       toolCalls: message.toolCalls,
