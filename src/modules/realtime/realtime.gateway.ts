@@ -1,4 +1,4 @@
-import { Logger, OnModuleDestroy, UseFilters } from '@nestjs/common';
+import { Logger, OnModuleDestroy, UseFilters, UseGuards } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
@@ -24,6 +24,7 @@ import { ConnectionLimiter } from './connection-limiter';
 import { RoomDto, SocketConsentDto, SocketSendMessageDto } from './dto/realtime.dto';
 import { RealtimeAuthMiddleware } from './realtime-auth.middleware';
 import { RealtimeExceptionFilter } from './realtime-exception.filter';
+import { SocketRateLimitGuard } from './socket-rate-limit.guard';
 import { RealtimeEmitter } from './realtime.emitter';
 import { Ack, conversationRoom, ErrorPayload, REALTIME_NAMESPACE, RealtimeNamespace, RealtimeSocket, StreamPayload, userRoom } from './realtime.events';
 
@@ -37,6 +38,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * emitted to its conversation's room; with the Redis adapter that reaches every instance.
  */
 @UseFilters(RealtimeExceptionFilter)
+@UseGuards(SocketRateLimitGuard)
 @WebSocketGateway({ namespace: REALTIME_NAMESPACE })
 export class RealtimeGateway implements OnGatewayInit<RealtimeNamespace>, OnGatewayConnection<RealtimeSocket>, OnGatewayDisconnect<RealtimeSocket>, OnModuleDestroy {
   private readonly logger = new Logger(RealtimeGateway.name);
