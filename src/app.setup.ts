@@ -37,9 +37,12 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   configureRouting(app);
   app.useWebSocketAdapter(new RealtimeIoAdapter(app, config));
 
-  SwaggerModule.setup(`${API_PREFIX}/docs`, app, () => createOpenApiDocument(app), {
-    jsonDocumentUrl: `${API_PREFIX}/docs-json`,
-  });
+  // Off by default in production (DOCS_ENABLED): the spec maps every route for an attacker.
+  if (config.docsEnabled) {
+    SwaggerModule.setup(`${API_PREFIX}/docs`, app, () => createOpenApiDocument(app), {
+      jsonDocumentUrl: `${API_PREFIX}/docs-json`,
+    });
+  }
 }
 
 /** /api prefix, /api/v1 for versioned routes; /metrics stays at the root. */
