@@ -6,6 +6,7 @@ import { json, urlencoded } from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { expressErrorHandler } from './common/errors/http-exception.filter';
+import { inputGuard } from './common/http/input-guard';
 import { requestIdMiddleware } from './common/http/request-id';
 import { AppConfig } from './config/app-config';
 import { RealtimeIoAdapter } from './modules/realtime/realtime-io.adapter';
@@ -31,6 +32,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   });
   app.use(json({ limit: config.http.bodyLimit }));
   app.use(urlencoded({ extended: false, limit: config.http.bodyLimit }));
+  app.use(inputGuard);
   app.use(cookieParser());
   app.use(expressErrorHandler);
 

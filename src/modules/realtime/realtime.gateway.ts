@@ -11,6 +11,7 @@ import {
 import type { Subscription } from 'rxjs';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
+import { inputProblem } from '../../common/http/input-guard';
 import { createValidationPipe } from '../../common/http/validation';
 import { ShutdownService } from '../../common/lifecycle/shutdown.service';
 import { AppConfig } from '../../config/app-config';
@@ -237,5 +238,7 @@ function ok<T>(data: T): Ack<T> {
 async function validate<T extends object>(metatype: new () => T, body: unknown): Promise<T> {
   const value = body ?? {};
   if (typeof value !== 'object' || Array.isArray(value)) throw AppException.validation({ payload: ['must be an object'] });
+  const problem = inputProblem(value);
+  if (problem) throw new AppException(ErrorCode.BadRequest, problem);
   return (await validation.transform(value, { type: 'body', metatype })) as T;
 }
