@@ -6,6 +6,7 @@ import { json, urlencoded } from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { expressErrorHandler } from './common/errors/http-exception.filter';
+import { inputGuard } from './common/http/input-guard';
 import { requestIdMiddleware } from './common/http/request-id';
 import { AppConfig } from './config/app-config';
 import { RealtimeIoAdapter } from './modules/realtime/realtime-io.adapter';
@@ -31,15 +32,19 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   });
   app.use(json({ limit: config.http.bodyLimit }));
   app.use(urlencoded({ extended: false, limit: config.http.bodyLimit }));
+  app.use(inputGuard);
   app.use(cookieParser());
   app.use(expressErrorHandler);
 
   configureRouting(app);
   app.useWebSocketAdapter(new RealtimeIoAdapter(app, config));
 
-  SwaggerModule.setup(`${API_PREFIX}/docs`, app, () => createOpenApiDocument(app), {
-    jsonDocumentUrl: `${API_PREFIX}/docs-json`,
-  });
+  // Off by default in production (DOCS_ENABLED): the spec maps every route for an attacker.
+  if (config.docsEnabled) {
+    SwaggerModule.setup(`${API_PREFIX}/docs`, app, () => createOpenApiDocument(app), {
+      jsonDocumentUrl: `${API_PREFIX}/docs-json`,
+    });
+  }
 }
 
 /** /api prefix, /api/v1 for versioned routes; /metrics stays at the root. */

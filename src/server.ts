@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import pino from 'pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import { configureApp } from './app.setup';
+import { notFoundHandler } from './common/errors/http-exception.filter';
 import { ShutdownService } from './common/lifecycle/shutdown.service';
 import { AppConfig } from './config/app-config';
 import { EmbeddedPostgres } from './database/embedded/embedded-postgres';
@@ -27,6 +28,9 @@ export async function createApp(
     bufferLogs: true,
   });
   configureApp(app, config);
+  // After init, so it runs after every route Nest registered.
+  await app.init();
+  app.use(notFoundHandler);
   return app;
 }
 

@@ -22,6 +22,9 @@ export class AppConfig {
   readonly shutdownTimeoutMs: number;
   /** /api/health reports memory down above this heap use. */
   readonly healthMaxHeapMb: number;
+  /** `full`: /api/health shows each check; `none`: only the overall status. */
+  readonly healthDetails: 'full' | 'none';
+  readonly docsEnabled: boolean;
   readonly database: { url?: string; poolSize: number; embeddedDir: string };
   readonly redisUrl?: string;
   /** Namespaces every key this service writes to Redis (several deployments can share one). */
@@ -47,19 +50,24 @@ export class AppConfig {
     allowLocalRegistration: boolean;
   };
   readonly encryptionKey: string;
+  /** The key before the last rotation: secrets it sealed stay readable. */
+  readonly encryptionKeyPrevious?: string;
   readonly rateLimit: { perMinute: number; authPerMinute: number };
+  readonly limits: { maxConversationsPerUser: number; maxConcurrentStreamsPerUser: number };
   readonly submitWebhookUrl?: string;
   readonly llm: {
     /** `provider:model`; unset: the first configured provider's default, or the demo model. */
     defaultModel?: string;
     fallbackModels: string[];
+    /** Offer the offline demo model even though a provider is configured. */
+    demoEnabled: boolean;
     timeoutMs: number;
-    openai: { apiKey?: string; baseUrl?: string };
+    openai: { apiKey?: string; baseUrl?: string; models: string[] };
     azureOpenai: { apiKey?: string; endpoint?: string; deployment?: string; apiVersion: string };
-    anthropic: { apiKey?: string };
-    google: { apiKey?: string };
-    groq: { apiKey?: string };
-    ollama: { baseUrl?: string };
+    anthropic: { apiKey?: string; models: string[] };
+    google: { apiKey?: string; models: string[] };
+    groq: { apiKey?: string; models: string[] };
+    ollama: { baseUrl?: string; models: string[] };
   };
   readonly chat: {
     consentTtlSeconds: number;
@@ -82,6 +90,9 @@ export class AppConfig {
     this.log = { level: env.LOG_LEVEL };
     this.shutdownTimeoutMs = env.SHUTDOWN_TIMEOUT_MS;
     this.healthMaxHeapMb = env.HEALTH_MAX_HEAP_MB;
+    // Production hides what an attacker could map the deployment with, unless asked otherwise.
+    this.healthDetails = env.HEALTH_DETAILS ?? (this.isProduction ? 'none' : 'full');
+    this.docsEnabled = env.DOCS_ENABLED ?? !this.isProduction;
     this.database = { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE, embeddedDir: env.EMBEDDED_DB_DIR };
     this.redisUrl = env.REDIS_URL;
     this.redisKeyPrefix = env.REDIS_KEY_PREFIX;
@@ -104,23 +115,29 @@ export class AppConfig {
           : ['true', '1', 'yes'].includes(env.ALLOW_LOCAL_REGISTRATION),
     };
     this.encryptionKey = env.ENCRYPTION_KEY;
+    this.encryptionKeyPrevious = env.ENCRYPTION_KEY_PREVIOUS;
     this.rateLimit = { perMinute: env.RATE_LIMIT_PER_MINUTE, authPerMinute: env.RATE_LIMIT_AUTH_PER_MINUTE };
+    this.limits = {
+      maxConversationsPerUser: env.MAX_CONVERSATIONS_PER_USER,
+      maxConcurrentStreamsPerUser: env.MAX_CONCURRENT_STREAMS_PER_USER,
+    };
     this.submitWebhookUrl = env.SUBMIT_WEBHOOK_URL;
     this.llm = {
       defaultModel: env.DEFAULT_MODEL,
       fallbackModels: env.FALLBACK_MODELS,
+      demoEnabled: env.DEMO_MODEL_ENABLED,
       timeoutMs: env.LLM_TIMEOUT_MS,
-      openai: { apiKey: env.OPENAI_API_KEY, baseUrl: env.OPENAI_BASE_URL },
+      openai: { apiKey: env.OPENAI_API_KEY, baseUrl: env.OPENAI_BASE_URL, models: env.OPENAI_MODELS },
       azureOpenai: {
         apiKey: env.AZURE_OPENAI_API_KEY,
         endpoint: env.AZURE_OPENAI_ENDPOINT,
         deployment: env.AZURE_OPENAI_DEPLOYMENT,
         apiVersion: env.AZURE_OPENAI_API_VERSION,
       },
-      anthropic: { apiKey: env.ANTHROPIC_API_KEY },
-      google: { apiKey: env.GEMINI_API_KEY },
-      groq: { apiKey: env.GROQ_API_KEY },
-      ollama: { baseUrl: env.OLLAMA_BASE_URL },
+      anthropic: { apiKey: env.ANTHROPIC_API_KEY, models: env.ANTHROPIC_MODELS },
+      google: { apiKey: env.GEMINI_API_KEY, models: env.GEMINI_MODELS },
+      groq: { apiKey: env.GROQ_API_KEY, models: env.GROQ_MODELS },
+      ollama: { baseUrl: env.OLLAMA_BASE_URL, models: env.OLLAMA_MODELS },
     };
     this.chat = {
       consentTtlSeconds: env.CONSENT_TTL,

@@ -36,11 +36,14 @@ const csv = z
 
 const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
 
+const boolWords = z.enum(['true', 'false', '1', '0', 'yes', 'no']);
+const isTrue = (value: string) => value === 'true' || value === '1' || value === 'yes';
+
 const bool = (fallback: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'])
-    .default(fallback ? 'true' : 'false')
-    .transform((value) => value === 'true' || value === '1' || value === 'yes');
+  boolWords.default(fallback ? 'true' : 'false').transform(isTrue);
+
+/** A boolean whose default depends on other settings (undefined when unset). */
+const optionalBool = boolWords.optional().transform((value) => (value === undefined ? undefined : isTrue(value)));
 
 /** `IdpRole=ourRole` pairs, comma-separated (e.g. `Admin=admin,Reader=user`). */
 const roleMap = csv.transform((pairs, ctx) => {
@@ -83,6 +86,10 @@ export const envSchema = z
     BODY_LIMIT: z.string().default('1mb'),
     SHUTDOWN_TIMEOUT_MS: int(10_000, 1000),
     HEALTH_MAX_HEAP_MB: int(1024, 16),
+    // /api/health check details (full) or the bare status (none); unset: none in production.
+    HEALTH_DETAILS: z.enum(['full', 'none']).optional(),
+    // Swagger UI and /api/docs-json; unset: off in production.
+    DOCS_ENABLED: optionalBool,
 
     DATABASE_URL: postgresUrl.optional(),
     DATABASE_POOL_SIZE: int(10, 1),
@@ -97,6 +104,8 @@ export const envSchema = z
     JWT_REFRESH_TTL: duration('7d'),
     REFRESH_REUSE_GRACE_SECONDS: int(10, 0),
     ENCRYPTION_KEY: z.string().min(32, 'must be at least 32 characters').default(DEV_ENCRYPTION_KEY),
+    // Secrets written under the previous key stay readable after a rotation (src/common/crypto).
+    ENCRYPTION_KEY_PREVIOUS: z.string().min(32, 'must be at least 32 characters').optional(),
     AUTH_COOKIES: bool(true),
     // Only for SSO sign-ins whose email the IdP verified; never for local accounts (README "Security").
     ADMIN_EMAILS: csv,
@@ -128,11 +137,21 @@ export const envSchema = z
 
     RATE_LIMIT_PER_MINUTE: int(60, 1),
     RATE_LIMIT_AUTH_PER_MINUTE: int(10, 1),
+    MAX_CONVERSATIONS_PER_USER: int(1000, 1),
+    MAX_CONCURRENT_STREAMS_PER_USER: int(3, 1),
 
     SUBMIT_WEBHOOK_URL: httpUrl.optional(),
 
     DEFAULT_MODEL: z.string().regex(/^[\w-]+:.+$/, 'expected provider:model, e.g. openai:gpt-4o-mini').optional(),
     FALLBACK_MODELS: csv,
+    // The offline demo model is offered when no provider is configured, or when this is true.
+    DEMO_MODEL_ENABLED: bool(false),
+    // Models offered per provider (GET /models); unset: the provider's built-in list.
+    OPENAI_MODELS: csv,
+    ANTHROPIC_MODELS: csv,
+    GEMINI_MODELS: csv,
+    GROQ_MODELS: csv,
+    OLLAMA_MODELS: csv,
     LLM_TIMEOUT_MS: int(60_000, 100),
     OPENAI_API_KEY: z.string().optional(),
     OPENAI_BASE_URL: httpUrl.optional(),

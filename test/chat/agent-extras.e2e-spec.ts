@@ -20,12 +20,12 @@ describe('Models, completions, quotas, expiry and deletion (demo model)', () => 
     expect(res.body.pagination).toEqual({ total: 1, limit: 50, offset: 0, has_more: false });
   });
 
-  it('POST /aisuite/chat answers a plain completion; an unknown provider is a validation error', async () => {
+  it('POST /aisuite/chat answers a plain completion; a model not offered is a validation error', async () => {
     const res = await sut.http().post('/api/v1/aisuite/chat').set(bearer(user.accessToken)).send({ messages: [{ role: 'user', content: 'hi' }] }).expect(200);
     expect(res.body.data).toMatchObject({ model: 'demo:assistant', content: expect.stringContaining('[demo model]') });
     const bad = await sut.http().post('/api/v1/aisuite/chat').set(bearer(user.accessToken)).send({ messages: [{ role: 'user', content: 'hi' }], model: 'nope:x' }).expect(422);
     expect(bad.body.error.details.model).toBeDefined();
-    await sut.http().post('/api/v1/aisuite/chat').set(bearer(user.accessToken)).send({ messages: [{ role: 'user', content: 'hi' }], model: 'openai:gpt-4o' }).expect(503);
+    await sut.http().post('/api/v1/aisuite/chat').set(bearer(user.accessToken)).send({ messages: [{ role: 'user', content: 'hi' }], model: 'openai:gpt-4o' }).expect(422);
   });
 
   it('/api/health reports the LLM configuration, labelled as the demo', async () => {

@@ -72,7 +72,8 @@ describe('Chat through the real OpenAI client', () => {
     // the conversation is free again
     llm.script({ text: 'back' });
     await send({ message: 'again', conversation_id: res.body.data.conversation_id }).expect(200);
-  });
+    // Two attempts of LLM_TIMEOUT_MS (1.5 s) take 3 s of the default 5 s: too tight on a busy machine.
+  }, 15_000);
 
   it('keeps generating and stores the whole reply when the client disconnects mid-stream', async () => {
     llm.script({ text: 'one two three four five six seven eight nine ten', delayMs: 40 });

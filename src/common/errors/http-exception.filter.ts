@@ -1,7 +1,9 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { requestIdOf } from '../http/request-id';
+import { AppException } from './app.exception';
 import { errorBody, normalizeError } from './error-body';
+import { ErrorCode } from './error-code';
 
 const logger = new Logger('HttpError');
 
@@ -25,6 +27,14 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     writeHttpError(error, http.getRequest<Request>(), http.getResponse<Response>());
   }
+}
+
+/**
+ * The last Express handler: Nest answers unknown routes only under the /api prefix, so any
+ * other path (`/nope`) would get Express's HTML page instead of the error envelope.
+ */
+export function notFoundHandler(req: Request, res: Response): void {
+  writeHttpError(new AppException(ErrorCode.ResourceNotFound, `Cannot ${req.method} ${req.path}`), req, res);
 }
 
 /** Express error middleware for failures before Nest's router (body parsing, size limits). */

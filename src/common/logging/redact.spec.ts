@@ -14,4 +14,8 @@ describe(redactUrl.name, () => {
     expect(redactUrl('/api/v1/chat/conversations?q=hello&limit=5')).toBe('/api/v1/chat/conversations?q=hello&limit=5');
     expect(redactUrl('/api/live')).toBe('/api/live');
   });
+
+  it('leaves malformed percent-encoding alone instead of throwing', () => {
+    expect(redactUrl('/api/v1/models?%=1&%zz=2&token=%E0')).toBe('/api/v1/models?%=1&%zz=2&token=[REDACTED]');
+  });
 });

@@ -11,9 +11,18 @@ export function redactUrl(url: string | undefined): string | undefined {
     .split('&')
     .map((pair) => {
       const [name] = pair.split('=', 1);
-      return SENSITIVE_PARAMS.test(decodeURIComponent(name)) ? `${name}=[REDACTED]` : pair;
+      return SENSITIVE_PARAMS.test(safeDecode(name)) ? `${name}=[REDACTED]` : pair;
     });
   return `${url.slice(0, queryStart)}?${params.join('&')}`;
+}
+
+/** A client's bad percent-encoding (`?%=1`) must not turn logging into a 500. */
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /** Paths pino removes from every log object (headers and known secret-bearing fields). */

@@ -13,6 +13,13 @@ import { AppConfig } from '../../config/app-config';
 import type { AuthUser } from '../auth/auth-user';
 import { AUTH_RATE_LIMIT } from './auth-rate-limit.decorator';
 
+/** The storage key of a budget: REST and socket events of one user count under the same key. */
+export function budgetKey(throttler: string, budget: 'api' | 'auth', tracker: string): string {
+  return `throttle:${throttler}:${budget}:${tracker}`;
+}
+
+export const userTracker = (userId: string) => `user:${userId}`;
+
 /**
  * Two budgets over one throttler, so responses carry the plain X-RateLimit-* headers:
  * auth routes count per client IP (req.ip honours TRUST_PROXY), everything else per user, or
@@ -38,9 +45,9 @@ export class RateLimitGuard extends ThrottlerGuard {
       limit: isAuth ? this.config.rateLimit.authPerMinute : this.config.rateLimit.perMinute,
       getTracker: (req: Record<string, unknown>) => {
         const request = req as unknown as Request & { user?: AuthUser };
-        return !isAuth && request.user ? `user:${request.user.id}` : `ip:${request.ip ?? 'unknown'}`;
+        return !isAuth && request.user ? userTracker(request.user.id) : `ip:${request.ip ?? 'unknown'}`;
       },
-      generateKey: (_context: ExecutionContext, tracker: string, name: string) => `throttle:${name}:${budget}:${tracker}`,
+      generateKey: (_context: ExecutionContext, tracker: string, name: string) => budgetKey(name, budget, tracker),
     });
   }
 }

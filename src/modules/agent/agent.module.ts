@@ -8,7 +8,7 @@ import { LlmHealthIndicator } from './llm.health';
 import { ModelsController } from './models.controller';
 import { ModelRegistry } from './models/model-registry';
 import { AGENT_TOOLS, AgentTool } from './tools/agent-tool';
-import { CalculatorTool } from './tools/calculator.tool';
+import { CalculatorTool } from './tools/calculator/calculator.tool';
 import { CurrentTimeTool } from './tools/current-time.tool';
 import { SearchConversationsTool } from './tools/search-conversations.tool';
 import { SubmitDocumentTool } from './tools/submit-document.tool';

@@ -10,7 +10,7 @@ import type { AgentEvent, AgentInput } from './agent.events';
 import { AgentService } from './agent.service';
 import type { ModelRegistry } from './models/model-registry';
 import type { AgentTool } from './tools/agent-tool';
-import { CalculatorTool } from './tools/calculator.tool';
+import { CalculatorTool } from './tools/calculator/calculator.tool';
 
 /** A model turn that only calls a tool (fakeModel's respondWithTools also echoes the prompt as text). */
 const callTool = (name: string, args: Record<string, unknown>, id: string) =>
@@ -36,6 +36,8 @@ class RecordingTool implements AgentTool {
 describe(AgentService.name, () => {
   beforeAll(() => Logger.overrideLogger(false));
   const config = new AppConfig(validateEnv({}));
+  const calculator = new CalculatorTool();
+  afterAll(() => calculator.onModuleDestroy());
   const context = (conversationId: string) => ({ userId: 'u1', conversationId, model: 'fake:model', signal: new AbortController().signal });
 
   function build(model: ReturnType<typeof fakeModel>, tools: AgentTool[]) {
@@ -59,7 +61,7 @@ describe(AgentService.name, () => {
     const model = fakeModel()
       .respond(callTool('calculator', { expression: '2+2' }, 'c1'))
       .respond(new AIMessage('Four.'));
-    const events = await collect(build(model, [new CalculatorTool()]), { kind: 'message', text: '2+2?' }, 't2');
+    const events = await collect(build(model, [calculator]), { kind: 'message', text: '2+2?' }, 't2');
     expect(events).toEqual([
       { type: 'tool_calls', toolCalls: [{ id: 'c1', name: 'calculator', arguments: { expression: '2+2' } }] },
       { type: 'tool_result', result: { tool_call_id: 'c1', name: 'calculator', content: '4', status: 'success' } },
@@ -71,7 +73,7 @@ describe(AgentService.name, () => {
     const model = fakeModel()
       .respond(callTool('calculator', { expression: 'import("fs")' }, 'c1'))
       .respond(new AIMessage('That did not work.'));
-    const events = await collect(build(model, [new CalculatorTool()]), { kind: 'message', text: 'hack' }, 't3');
+    const events = await collect(build(model, [calculator]), { kind: 'message', text: 'hack' }, 't3');
     expect(events[1]).toMatchObject({ type: 'tool_result', result: { status: 'error' } });
     expect(events.at(-1)).toEqual({ type: 'text', content: 'That did not work.' });
   });
@@ -108,5 +110,17 @@ describe(AgentService.name, () => {
       expect(recorder.calls).toEqual([]);
       expect(second[0]).toEqual({ type: 'tool_result', result: { tool_call_id: 'e1', name: 'send_email', content: 'Not now', status: 'error' } });
     });
+  });
+
+  it('keeps a bounded number of agents built (least recently used goes first)', async () => {
+    const built: string[] = [];
+    const registry = { create: async (spec: string) => (built.push(spec), fakeModel()) } as unknown as ModelRegistry;
+    const sut = new AgentService(registry, [], new MemorySaver(), config);
+    const agentFor = (model: string) => (sut as unknown as { agentFor(model: string): Promise<unknown> }).agentFor(model);
+    for (let i = 0; i < 40; i++) await agentFor(`fake:model-${i}`);
+    await agentFor('fake:model-39');
+    expect(built).toHaveLength(40);
+    await agentFor('fake:model-0');
+    expect(built).toHaveLength(41);
   });
 });

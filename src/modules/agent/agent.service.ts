@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AIMessage, type BaseMessage, ToolMessage } from '@langchain/core/messages';
 import { type BaseCheckpointSaver, Command } from '@langchain/langgraph';
+import { LRUCache } from 'lru-cache';
 import { createAgent, type HITLRequest, humanInTheLoopMiddleware, modelFallbackMiddleware } from 'langchain';
 import { AppConfig } from '../../config/app-config';
 import type { ConsentAction, ConsentDecision } from '../consent/consent-request.entity';
@@ -13,6 +14,8 @@ const SYSTEM_PROMPT =
   'You are a helpful assistant. Use the tools when they help. Call at most one tool per turn. ' +
   'Some tools need the user’s approval; if a call is rejected, accept it and say what you did not do.';
 const RECURSION_LIMIT = 25;
+/** Agents kept built (one per model); the offered models are few, this only bounds memory. */
+const MAX_CACHED_AGENTS = 32;
 
 type Agent = ReturnType<typeof createAgent>;
 
@@ -24,7 +27,7 @@ type Agent = ReturnType<typeof createAgent>;
 @Injectable()
 export class AgentService {
   private readonly logger = new Logger(AgentService.name);
-  private readonly agents = new Map<string, Promise<Agent>>();
+  private readonly agents = new LRUCache<string, Promise<Agent>>({ max: MAX_CACHED_AGENTS });
 
   constructor(
     private readonly models: ModelRegistry,

@@ -17,7 +17,7 @@ export class ModelsController {
     private readonly completions: CompletionService,
   ) {}
 
-  /** Models of the configured providers (the demo model is always there). */
+  /** The models a caller may choose: configured providers' models, and the demo model where it is offered. */
   @Get('models')
   list(@Query() query: ListModelsQueryDto): Envelope<ModelDto[]> {
     const all = this.models.availableModels().map((id) => {

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
+import { AppConfig } from '../../config/app-config';
 import type { AgentInput } from '../agent/agent.events';
 import { AgentService } from '../agent/agent.service';
 import { ModelRegistry } from '../agent/models/model-registry';
@@ -42,11 +43,19 @@ export class ChatService {
     private readonly models: ModelRegistry,
     private readonly usage: UsageService,
     private readonly agent: AgentService,
+    private readonly config: AppConfig,
   ) {}
 
   async createConversation(userId: string, data: { title?: string; model?: string }): Promise<Conversation> {
     const model = data.model ? this.models.resolve(data.model) : null;
-    return this.conversations.create({ userId, title: data.title ?? 'New conversation', model });
+    return this.createWithinLimit({ userId, title: data.title ?? 'New conversation', model });
+  }
+
+  private async createWithinLimit(data: { userId: string; title: string; model: string | null }): Promise<Conversation> {
+    const max = this.config.limits.maxConversationsPerUser;
+    const conversation = await this.conversations.createWithinLimit(data, max);
+    if (!conversation) throw new AppException(ErrorCode.QuotaExceeded, `At most ${max} conversations per user; delete some to start new ones`);
+    return conversation;
   }
 
   listConversations(userId: string, query: { search?: string; limit: number; offset: number }) {
@@ -91,16 +100,21 @@ export class ChatService {
    */
   async send(userId: string, dto: SendMessageDto): Promise<StartedReply> {
     const existing = dto.conversation_id ? await this.getConversation(dto.conversation_id, userId) : null;
-    const model = this.models.resolve(dto.model ?? existing?.model);
+    const model = this.models.choose(dto.model, existing?.model);
     await this.usage.assertWithinBudget(userId);
     if (existing && (await this.consents.findPending(existing.id, userId))) {
       throw new AppException(ErrorCode.Conflict, 'A consent request is waiting for a decision in this conversation (POST /chat/consent)');
     }
-    const conversation =
-      existing ?? (await this.conversations.create({ userId, title: titleFrom(dto.message), model: dto.model ? model : null }));
+    const conversation = existing ?? (await this.createWithinLimit({ userId, title: titleFrom(dto.message), model: dto.model ? model : null }));
 
     const messageId = randomUUID();
-    const claim = await this.conversations.claimReply(conversation.id, userId, messageId, REPLY_STALE_SECONDS);
+    const maxStreams = this.config.limits.maxConcurrentStreamsPerUser;
+    const claim = await this.conversations.claimReplyWithinLimit(conversation.id, userId, messageId, REPLY_STALE_SECONDS, maxStreams);
+    if (claim === 'limit') {
+      // A conversation made for this message only would be left empty: take it back.
+      if (!existing) await this.conversations.delete(conversation.id, userId);
+      throw new AppException(ErrorCode.QuotaExceeded, `At most ${maxStreams} replies can be generated at once per user; wait for one to finish`);
+    }
     if (!claim) throw new AppException(ErrorCode.Conflict, 'A reply is already being generated in this conversation');
     try {
       if (claim.abandonedReplyId) await this.messages.markInterrupted(claim.abandonedReplyId);
@@ -174,7 +188,7 @@ export class ChatService {
       return null;
     }
     await this.messages.update(message.id, { status: 'streaming' });
-    const model = message.model ?? this.models.resolve(conversation.model);
+    const model = message.model ?? this.models.choose(null, conversation.model);
     return this.start(request.userId, request.conversationId, message.id, claim.eventSeq, model, { kind: 'resume', decisions }, false, {
       content: message.content,
       toolCalls: message.toolCalls,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { EntityManager, Repository } from 'typeorm';
 import { returnedRows } from '../../database/pg-errors';
 import { Conversation } from './conversation.entity';
 
@@ -22,6 +22,20 @@ export class ConversationsRepository {
 
   create(data: { userId: string; title: string; model: string | null }): Promise<Conversation> {
     return this.conversations.save(this.conversations.create(data));
+  }
+
+  /**
+   * Creates a conversation unless the user already has `max`; null when they do. The count and
+   * the insert run under a per-user advisory lock, so concurrent creates (other tabs, other
+   * instances) cannot overshoot.
+   */
+  createWithinLimit(data: { userId: string; title: string; model: string | null }, max: number): Promise<Conversation | null> {
+    return this.conversations.manager.transaction(async (manager) => {
+      await lockUser(manager, data.userId);
+      const count = await manager.countBy(Conversation, { userId: data.userId });
+      if (count >= max) return null;
+      return manager.save(manager.create(Conversation, data));
+    });
   }
 
   findOwned(id: string, userId: string): Promise<Conversation | null> {
@@ -73,8 +87,30 @@ export class ConversationsRepository {
    * running stopped sending heartbeats (its instance died), in one conditional UPDATE.
    */
   async claimReply(id: string, userId: string, replyId: string, staleSeconds: number): Promise<ReplyClaim | null> {
+    return this.claim(this.conversations.manager, id, userId, replyId, staleSeconds);
+  }
+
+  /**
+   * claimReply, unless the user already has `maxActive` live replies in other conversations
+   * ('limit'). Counted under the per-user advisory lock, so parallel sends cannot overshoot.
+   */
+  claimReplyWithinLimit(id: string, userId: string, replyId: string, staleSeconds: number, maxActive: number): Promise<ReplyClaim | null | 'limit'> {
+    return this.conversations.manager.transaction(async (manager) => {
+      await lockUser(manager, userId);
+      const [{ active }] = await manager.query<Array<{ active: number }>>(
+        `SELECT count(*)::int AS active FROM conversations
+          WHERE user_id = $1 AND id <> $2 AND active_reply_id IS NOT NULL
+            AND reply_heartbeat_at >= now() - make_interval(secs => $3)`,
+        [userId, id, staleSeconds],
+      );
+      if (active >= maxActive) return 'limit';
+      return this.claim(manager, id, userId, replyId, staleSeconds);
+    });
+  }
+
+  private async claim(manager: EntityManager, id: string, userId: string, replyId: string, staleSeconds: number): Promise<ReplyClaim | null> {
     const [row] = returnedRows<{ event_seq: string; abandoned: string | null }>(
-      await this.conversations.query(
+      await manager.query(
         `UPDATE conversations c
             SET active_reply_id = $3, reply_heartbeat_at = now(), cancel_requested_at = NULL,
                 last_message_at = now(), updated_at = now()
@@ -108,4 +144,9 @@ export class ConversationsRepository {
     );
     return row?.active_reply_id ?? null;
   }
+}
+
+/** Serialises one user's quota checks until the transaction ends. */
+async function lockUser(manager: EntityManager, userId: string): Promise<void> {
+  await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('conversations:user:' || $1, 0))`, [userId]);
 }

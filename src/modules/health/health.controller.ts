@@ -1,4 +1,4 @@
-import { Controller, Get, UseFilters, VERSION_NEUTRAL } from '@nestjs/common';
+import { Controller, Get, ServiceUnavailableException, UseFilters, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import {
@@ -19,6 +19,7 @@ import { MigrationsHealthIndicator } from './migrations.health';
 import { TerminusBodyFilter } from './terminus-body.filter';
 
 const DISK_THRESHOLD = 0.95;
+const BARE = { info: {}, error: {}, details: {} };
 
 /** Terminus bodies (`{status, info, error, details}`), not the API envelope: ops tools expect them. */
 @ApiTags('health')
@@ -44,7 +45,19 @@ export class HealthController {
   /** Everything this instance depends on, including optional parts (LLM providers, Redis). */
   @Get('health')
   @HealthCheck()
-  check() {
+  async check() {
+    if (this.config.healthDetails === 'full') return this.fullCheck();
+    // HEALTH_DETAILS=none: versions, providers and dependencies stay private; the status and
+    // the HTTP code (200/503) are what a load balancer needs.
+    try {
+      return { ...(await this.fullCheck()), ...BARE };
+    } catch (error) {
+      if (error instanceof ServiceUnavailableException) throw new ServiceUnavailableException({ status: 'error', ...BARE });
+      throw error;
+    }
+  }
+
+  private fullCheck() {
     return this.health.check([
       () => this.db.pingCheck('database', { timeout: 2000 }),
       () => this.migrations.check(),

@@ -1,4 +1,4 @@
-import { Logger, OnModuleDestroy, UseFilters } from '@nestjs/common';
+import { Logger, OnModuleDestroy, UseFilters, UseGuards } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
@@ -11,6 +11,7 @@ import {
 import type { Subscription } from 'rxjs';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
+import { inputProblem } from '../../common/http/input-guard';
 import { createValidationPipe } from '../../common/http/validation';
 import { ShutdownService } from '../../common/lifecycle/shutdown.service';
 import { AppConfig } from '../../config/app-config';
@@ -24,6 +25,7 @@ import { ConnectionLimiter } from './connection-limiter';
 import { RoomDto, SocketConsentDto, SocketSendMessageDto } from './dto/realtime.dto';
 import { RealtimeAuthMiddleware } from './realtime-auth.middleware';
 import { RealtimeExceptionFilter } from './realtime-exception.filter';
+import { SocketRateLimitGuard } from './socket-rate-limit.guard';
 import { RealtimeEmitter } from './realtime.emitter';
 import { Ack, conversationRoom, ErrorPayload, REALTIME_NAMESPACE, RealtimeNamespace, RealtimeSocket, StreamPayload, userRoom } from './realtime.events';
 
@@ -37,6 +39,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * emitted to its conversation's room; with the Redis adapter that reaches every instance.
  */
 @UseFilters(RealtimeExceptionFilter)
+@UseGuards(SocketRateLimitGuard)
 @WebSocketGateway({ namespace: REALTIME_NAMESPACE })
 export class RealtimeGateway implements OnGatewayInit<RealtimeNamespace>, OnGatewayConnection<RealtimeSocket>, OnGatewayDisconnect<RealtimeSocket>, OnModuleDestroy {
   private readonly logger = new Logger(RealtimeGateway.name);
@@ -235,5 +238,7 @@ function ok<T>(data: T): Ack<T> {
 async function validate<T extends object>(metatype: new () => T, body: unknown): Promise<T> {
   const value = body ?? {};
   if (typeof value !== 'object' || Array.isArray(value)) throw AppException.validation({ payload: ['must be an object'] });
+  const problem = inputProblem(value);
+  if (problem) throw new AppException(ErrorCode.BadRequest, problem);
   return (await validation.transform(value, { type: 'body', metatype })) as T;
 }

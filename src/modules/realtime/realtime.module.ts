@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { RateLimitModule } from '../../common/rate-limit/rate-limit.module';
 import { AuthModule } from '../auth/auth.module';
 import { ChatModule } from '../chat/chat.module';
 import { ConsentModule } from '../consent/consent.module';
@@ -6,11 +7,12 @@ import { ConnectionLimiter } from './connection-limiter';
 import { RealtimeAuthMiddleware } from './realtime-auth.middleware';
 import { RealtimeEmitter } from './realtime.emitter';
 import { RealtimeGateway } from './realtime.gateway';
+import { SocketRateLimitGuard } from './socket-rate-limit.guard';
 
 /** Socket.IO /assistant/realtime; other modules import it for RealtimeEmitter. */
 @Module({
-  imports: [AuthModule, ChatModule, ConsentModule],
-  providers: [RealtimeGateway, RealtimeAuthMiddleware, RealtimeEmitter, ConnectionLimiter],
+  imports: [AuthModule, ChatModule, ConsentModule, RateLimitModule],
+  providers: [RealtimeGateway, RealtimeAuthMiddleware, RealtimeEmitter, ConnectionLimiter, SocketRateLimitGuard],
   exports: [RealtimeEmitter],
 })
 export class RealtimeModule {}

@@ -13,6 +13,25 @@ describe(planReply.name, () => {
     expect(planReply([new HumanMessage(text)], tools)).toEqual(plan);
   });
 
+  it('plans in linear time: hostile 32 KB messages take milliseconds', () => {
+    const hostile = [
+      `calculate ${' '.repeat(32_000)}x`,
+      `submit a document titled a${' '.repeat(32_000)}\nb`,
+      `search ${'for '.repeat(8_000)}`,
+      `what is ${'1 '.repeat(16_000)}`,
+    ];
+    for (const text of hostile) {
+      const started = performance.now();
+      planReply([new HumanMessage(text)], tools);
+      expect(performance.now() - started).toBeLessThan(100);
+    }
+  });
+
+  it('echoes only the start of a long message', () => {
+    const plan = planReply([new HumanMessage('z'.repeat(32_000))], tools);
+    expect(plan.kind === 'text' && plan.text.length).toBeLessThan(1_000);
+  });
+
   it('only calls tools that are bound', () => {
     expect(planReply([new HumanMessage('what time is it?')], new Set())).toMatchObject({ kind: 'text' });
   });

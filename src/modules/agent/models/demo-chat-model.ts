@@ -12,6 +12,8 @@ type Plan = { kind: 'text'; text: string } | { kind: 'tool'; name: string; args:
 
 export const DEMO_PROVIDER = 'demo';
 export const DEMO_MODEL = 'demo:assistant';
+/** The demo echoes at most this much of a message. */
+const ECHO_LIMIT = 200;
 
 const HELP =
   'Try: "what time is it?", "calculate 2 * (3 + 4)", "search my conversations for invoices", ' +
@@ -110,19 +112,46 @@ export function planReply(messages: BaseMessage[], tools: Set<string>): Plan {
   const text = last ? textOf(last) : '';
   const lower = text.toLowerCase();
 
-  const calculation = /(?:calculate|compute|what is|what's)\s+([-+*/^().,%\d\s]+[\d)])/i.exec(text);
-  if (calculation && tools.has('calculator')) return { kind: 'tool', name: 'calculator', args: { expression: calculation[1].trim() } };
+  // Every match below is a single forward scan (no nested or lazy quantifiers that backtrack),
+  // so a 32 KB message costs microseconds, not seconds.
+  const calculation = after(text, /\b(?:calculate|compute|what is|what's)\s+/i);
+  const expression = calculation === undefined ? '' : (/^[-+*/^().,%\d\s]+/.exec(calculation)?.[0] ?? '').trimEnd();
+  const arithmetic = expression.slice(0, lastIndexOfAny(expression, '0123456789)') + 1);
+  if (arithmetic && tools.has('calculator')) return { kind: 'tool', name: 'calculator', args: { expression: arithmetic.trim() } };
   if (/\b(time|date|clock)\b/.test(lower) && tools.has('current_time')) return { kind: 'tool', name: 'current_time', args: {} };
-  const search = /\bsearch\b(?:.*?\bfor\b)?\s+(.+)/i.exec(text);
-  if (search && tools.has('search_conversations')) {
-    return { kind: 'tool', name: 'search_conversations', args: { query: search[1].replace(/[?.!]+$/, '') } };
-  }
+  const searched = after(text, /\bsearch\b/i);
+  const query = searched === undefined ? '' : stripEnd((after(searched, /\bfor\b/i) ?? searched).trim(), '?.!');
+  if (query && tools.has('search_conversations')) return { kind: 'tool', name: 'search_conversations', args: { query } };
   if (/\bsubmit\b/.test(lower) && tools.has('submit_document')) {
-    const title = /titled\s+["“]?([^"”\n]+?)["”]?\s*$/i.exec(text)?.[1] ?? 'Demo document';
-    return { kind: 'tool', name: 'submit_document', args: { title, content: text } };
+    const titled = after(text, /\btitled\s+/i);
+    const title = titled === undefined ? '' : stripEnd(stripStart(titled.split('\n')[0], '"“'), '"” \t').trim();
+    return { kind: 'tool', name: 'submit_document', args: { title: title || 'Demo document', content: text } };
   }
   return {
     kind: 'text',
-    text: `[demo model] No LLM provider is configured, so this is the offline demo answering. You said: "${text}". ${HELP}`,
+    text: `[demo model] This is the offline demo answering. You said: "${text.length > ECHO_LIMIT ? `${text.slice(0, ECHO_LIMIT)}…` : text}". ${HELP}`,
   };
+}
+
+/** The text after the first match of `pattern` (undefined when it does not occur). */
+function after(text: string, pattern: RegExp): string | undefined {
+  const match = pattern.exec(text);
+  return match ? text.slice(match.index + match[0].length) : undefined;
+}
+
+function lastIndexOfAny(text: string, chars: string): number {
+  for (let i = text.length - 1; i >= 0; i--) if (chars.includes(text[i])) return i;
+  return -1;
+}
+
+function stripStart(text: string, chars: string): string {
+  let start = 0;
+  while (start < text.length && chars.includes(text[start])) start++;
+  return text.slice(start);
+}
+
+function stripEnd(text: string, chars: string): string {
+  let end = text.length;
+  while (end > 0 && chars.includes(text[end - 1])) end--;
+  return text.slice(0, end);
 }

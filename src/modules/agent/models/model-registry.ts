@@ -9,7 +9,7 @@ import { DEMO_MODEL, DEMO_PROVIDER, DemoChatModel } from './demo-chat-model';
 export interface ProviderInfo {
   name: string;
   configured: boolean;
-  /** Models offered in GET /models; any other model name of a configured provider also works. */
+  /** Models offered in GET /models: the only ones a caller may choose. */
   models: string[];
 }
 
@@ -24,7 +24,7 @@ interface ProviderSpec {
 const PROVIDERS: Record<string, ProviderSpec> = {
   openai: {
     configured: (c) => Boolean(c.llm.openai.apiKey || c.llm.openai.baseUrl),
-    models: () => ['gpt-4o-mini', 'gpt-4o', 'gpt-4.1-mini'],
+    models: (c) => listed(c.llm.openai.models, ['gpt-4o-mini', 'gpt-4o', 'gpt-4.1-mini']),
     options: (c) => ({
       apiKey: c.llm.openai.apiKey ?? 'not-needed',
       configuration: c.llm.openai.baseUrl ? { baseURL: c.llm.openai.baseUrl } : undefined,
@@ -45,22 +45,22 @@ const PROVIDERS: Record<string, ProviderSpec> = {
   },
   anthropic: {
     configured: (c) => Boolean(c.llm.anthropic.apiKey),
-    models: () => ['claude-sonnet-4-5', 'claude-haiku-4-5'],
+    models: (c) => listed(c.llm.anthropic.models, ['claude-sonnet-4-5', 'claude-haiku-4-5']),
     options: (c) => ({ apiKey: c.llm.anthropic.apiKey }),
   },
   'google-genai': {
     configured: (c) => Boolean(c.llm.google.apiKey),
-    models: () => ['gemini-2.5-flash', 'gemini-2.5-pro'],
+    models: (c) => listed(c.llm.google.models, ['gemini-2.5-flash', 'gemini-2.5-pro']),
     options: (c) => ({ apiKey: c.llm.google.apiKey }),
   },
   groq: {
     configured: (c) => Boolean(c.llm.groq.apiKey),
-    models: () => ['llama-3.3-70b-versatile'],
+    models: (c) => listed(c.llm.groq.models, ['llama-3.3-70b-versatile']),
     options: (c) => ({ apiKey: c.llm.groq.apiKey }),
   },
   ollama: {
     configured: (c) => Boolean(c.llm.ollama.baseUrl),
-    models: () => ['llama3.1'],
+    models: (c) => listed(c.llm.ollama.models, ['llama3.1']),
     options: (c) => ({ baseUrl: c.llm.ollama.baseUrl }),
   },
 };
@@ -68,13 +68,24 @@ const PROVIDERS: Record<string, ProviderSpec> = {
 /**
  * Builds chat model instances from `provider:model` strings. The instance (not the string) is
  * what createAgent gets: a bare "openai:..." string would switch it to the Responses API.
+ * Callers choose only among the offered models (GET /models): an arbitrary name could reach
+ * any model of a provider's account, and each new name would cost an agent in memory.
  */
 @Injectable()
 export class ModelRegistry {
   readonly defaultModel: string;
+  /** Whether the offline demo model may be chosen (no provider configured, or DEMO_MODEL_ENABLED). */
+  readonly demoOffered: boolean;
+  private readonly offered: string[];
 
   constructor(private readonly config: AppConfig) {
-    this.defaultModel = config.llm.defaultModel ?? this.firstConfiguredModel() ?? DEMO_MODEL;
+    const firstConfigured = this.firstConfiguredModel();
+    this.defaultModel = config.llm.defaultModel ?? firstConfigured ?? DEMO_MODEL;
+    this.demoOffered = !firstConfigured || config.llm.demoEnabled || this.defaultModel === DEMO_MODEL;
+    const listed = this.providers()
+      .filter((provider) => provider.configured)
+      .flatMap((provider) => provider.models.map((model) => `${provider.name}:${model}`));
+    this.offered = [...new Set([this.defaultModel, ...listed, ...config.llm.fallbackModels])];
   }
 
   get isDemo(): boolean {
@@ -87,41 +98,50 @@ export class ModelRegistry {
       configured: spec.configured(this.config),
       models: spec.configured(this.config) ? spec.models(this.config) : [],
     }));
-    return [...configured, { name: DEMO_PROVIDER, configured: true, models: [DEMO_MODEL.split(':')[1]] }];
+    return [...configured, { name: DEMO_PROVIDER, configured: this.demoOffered, models: this.demoOffered ? [DEMO_MODEL.split(':')[1]] : [] }];
   }
 
   /** `provider:model` strings a caller may choose from, the default first. */
   availableModels(): string[] {
-    const all = this.providers()
-      .filter((provider) => provider.configured)
-      .flatMap((provider) => provider.models.map((model) => `${provider.name}:${model}`));
-    return [this.defaultModel, ...all.filter((model) => model !== this.defaultModel)];
+    return this.offered;
   }
 
-  /** Checks a model string without building it (bad input fails before anything is stored). */
+  isOffered(model: string): boolean {
+    return this.offered.includes(model);
+  }
+
+  /** Checks a caller's model choice without building it (bad input fails before anything is stored). */
   resolve(spec: string | null | undefined): string {
     const model = spec ?? this.defaultModel;
-    const [provider, name] = splitModel(model);
-    if (provider === DEMO_PROVIDER) return model;
-    const entry = PROVIDERS[provider];
-    if (!entry) {
-      throw AppException.validation({ model: [`unknown provider "${provider}"; use one of ${[...Object.keys(PROVIDERS), DEMO_PROVIDER].join(', ')}`] });
+    if (!this.isOffered(model)) {
+      throw AppException.validation({ model: ['is not offered by this server; GET /models lists the choices'] });
     }
-    if (!entry.configured(this.config)) {
-      throw new AppException(ErrorCode.ServiceUnavailable, `Provider "${provider}" is not configured on this server`);
-    }
-    if (!name) throw AppException.validation({ model: ['expected provider:model'] });
     return model;
+  }
+
+  /**
+   * The model for a reply: the caller's choice (checked), else the conversation's stored one
+   * while it is still offered (the server's offer may have changed since), else the default.
+   */
+  choose(requested: string | null | undefined, stored: string | null | undefined): string {
+    if (requested) return this.resolve(requested);
+    return stored && this.isOffered(stored) ? stored : this.defaultModel;
   }
 
   async create(spec: string): Promise<BaseChatModel> {
     const [provider, name] = splitModel(this.resolve(spec));
     if (provider === DEMO_PROVIDER) return new DemoChatModel({});
+    // Own keys only: a provider named "__proto__" or "constructor" must not reach Object.prototype.
+    const entry = Object.hasOwn(PROVIDERS, provider) ? PROVIDERS[provider] : undefined;
+    if (!entry || !name) throw AppException.validation({ model: [`unknown provider "${provider}"`] });
+    if (!entry.configured(this.config)) {
+      throw new AppException(ErrorCode.ServiceUnavailable, `Provider "${provider}" is not configured on this server`);
+    }
     const model = await initChatModel(name, {
       modelProvider: provider,
       timeout: this.config.llm.timeoutMs,
       maxRetries: 1,
-      ...PROVIDERS[provider].options(this.config, name),
+      ...entry.options(this.config, name),
     });
     return model as unknown as BaseChatModel;
   }
@@ -133,6 +153,10 @@ export class ModelRegistry {
     }
     return undefined;
   }
+}
+
+function listed(configured: string[], builtIn: string[]): string[] {
+  return configured.length ? configured : builtIn;
 }
 
 function splitModel(spec: string): [string, string] {

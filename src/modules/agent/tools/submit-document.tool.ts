@@ -38,8 +38,13 @@ export class SubmitDocumentTool implements AgentTool {
           headers: { 'Content-Type': 'application/json' },
           body: JSON.stringify({ ...args, user_id: userId, conversation_id: conversationId }),
           signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+          // Only the configured URL may receive the document: a redirect could send it anywhere.
+          redirect: 'manual',
         });
         this.logger.log({ user_id: userId, conversation_id: conversationId, status: response.status }, 'Document submitted');
+        if (response.status >= 300 && response.status < 400) {
+          return `Not submitted: the document service answered with a redirect (HTTP ${response.status}), which is not followed.`;
+        }
         if (!response.ok) return `The document service refused the submission (HTTP ${response.status}).`;
         return `Submitted "${args.title}" (HTTP ${response.status}).`;
       },
