@@ -1,6 +1,6 @@
 import { Controller, Get, UseFilters, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { SkipThrottle } from '@nestjs/throttler';
+import { SkipRateLimit } from '../../common/rate-limit/skip-rate-limit.decorator';
 import {
   DiskHealthIndicator,
   HealthCheck,
@@ -23,7 +23,7 @@ const DISK_THRESHOLD = 0.95;
 /** Terminus bodies (`{status, info, error, details}`), not the API envelope: ops tools expect them. */
 @ApiTags('health')
 @Public()
-@SkipThrottle()
+@SkipRateLimit()
 @RawResponse()
 @UseFilters(TerminusBodyFilter)
 @Controller({ version: VERSION_NEUTRAL })
