@@ -72,7 +72,7 @@ export function ApiErrors(...codes: ErrorCode[]): MethodDecorator & ClassDecorat
 }
 
 function dataSchema(model: Type | [Type] | null): SchemaObject | ReferenceObject {
-  if (model === null) return { type: 'object', nullable: true, description: 'Always null' };
+  if (model === null) return { type: 'object', nullable: true, enum: [null], description: 'Always null' };
   if (Array.isArray(model)) return { type: 'array', items: { $ref: getSchemaPath(model[0]) } };
   return { $ref: getSchemaPath(model) };
 }

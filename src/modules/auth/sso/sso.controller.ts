@@ -1,16 +1,20 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiFoundResponse, ApiTags } from '@nestjs/swagger';
+import { ApiFoundResponse, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Public } from '../../../common/auth/public.decorator';
+import { ErrorCode } from '../../../common/errors/error-code';
+import { ApiEnvelope, ApiErrors } from '../../../common/openapi/api-docs.decorators';
 import { AuthRateLimit } from '../../../common/rate-limit/auth-rate-limit.decorator';
 import { AuthResponses } from '../auth-responses';
 import { AuthService } from '../auth.service';
-import type { TokenResponseDto } from '../dto/auth.dto';
-import { ExchangeCodeDto, SsoAuthUrlDto, SsoCallbackDto, SsoLoginDto } from './dto/sso.dto';
+import { TokenResponseDto } from '../dto/auth.dto';
+import { ExchangeCodeDto, SsoAuthUrlDto, SsoCallbackDto, SsoCallbackQueryDto, SsoLoginDto } from './dto/sso.dto';
 import { OidcCallbackGuard, SSO_SIGN_IN } from './oidc-callback.guard';
 import { SsoService, SsoSignIn } from './sso.service';
 
 type SignedInRequest = Request & { [SSO_SIGN_IN]: SsoSignIn };
+
+const PROVIDER = { name: 'provider', description: 'A configured OpenID Connect provider, e.g. `azure`' } as const;
 
 /** Single sign-on with Azure AD and any other configured OpenID Connect provider. */
 @ApiTags('auth')
@@ -27,6 +31,8 @@ export class SsoController {
   /** JSON clients: the IdP URL to send the browser to, and the state to echo in the callback. */
   @Post(':provider/login')
   @HttpCode(200)
+  @ApiParam(PROVIDER)
+  @ApiErrors(ErrorCode.ServiceUnavailable)
   async login(@Param('provider') provider: string, @Body() dto: SsoLoginDto, @Req() req: Request): Promise<SsoAuthUrlDto> {
     const { authUrl, state } = await this.sso.begin(provider, dto.redirect_url, requestOrigin(req));
     return { auth_url: authUrl, state };
@@ -34,7 +40,9 @@ export class SsoController {
 
   /** Browsers: 302 to the IdP. After sign-in the browser lands on `redirect_url?code=...`. */
   @Get(':provider/login')
+  @ApiParam(PROVIDER)
   @ApiFoundResponse({ description: 'Redirect to the identity provider' })
+  @ApiErrors(ErrorCode.ServiceUnavailable)
   async loginRedirect(
     @Param('provider') provider: string,
     @Query() query: SsoLoginDto,
@@ -49,6 +57,8 @@ export class SsoController {
   @Post(':provider/callback')
   @HttpCode(200)
   @UseGuards(OidcCallbackGuard)
+  @ApiParam(PROVIDER)
+  @ApiErrors(ErrorCode.AuthenticationRequired, ErrorCode.AccessDenied, ErrorCode.Conflict, ErrorCode.ServiceUnavailable)
   async callback(@Body() dto: SsoCallbackDto, @Req() req: SignedInRequest, @Res({ passthrough: true }) res: Response): Promise<TokenResponseDto> {
     const issued = await this.auth.startSession(req[SSO_SIGN_IN].user);
     return this.responses.respond(issued, dto.set_cookies, res);
@@ -61,7 +71,11 @@ export class SsoController {
    */
   @Get(':provider/callback')
   @UseGuards(OidcCallbackGuard)
+  @ApiParam(PROVIDER)
+  @ApiQuery({ type: SsoCallbackQueryDto })
   @ApiFoundResponse({ description: 'Redirect to redirect_url with a one-time code' })
+  @ApiEnvelope(TokenResponseDto, { status: 200, description: 'Without a redirect_url: the tokens and the user' })
+  @ApiErrors(ErrorCode.AuthenticationRequired, ErrorCode.AccessDenied, ErrorCode.Conflict, ErrorCode.ServiceUnavailable)
   async callbackRedirect(@Req() req: SignedInRequest, @Res() res: Response): Promise<void> {
     const { user, redirectUrl } = req[SSO_SIGN_IN];
     if (redirectUrl) {
@@ -77,6 +91,7 @@ export class SsoController {
   /** The one-time code from the redirect -> tokens, or HTTP-only cookies with `set_cookies: true`. */
   @Post('exchange')
   @HttpCode(200)
+  @ApiErrors(ErrorCode.AuthenticationRequired, ErrorCode.AccessDenied)
   async exchange(@Body() dto: ExchangeCodeDto, @Res({ passthrough: true }) res: Response): Promise<TokenResponseDto> {
     const issued = await this.sso.exchange(dto.code);
     return this.responses.respond(issued, dto.set_cookies, res);
