@@ -150,7 +150,7 @@ export class ChatController {
     await this.pipe(res, (signal) => this.chat.replay(id, user.id, after, signal));
   }
 
-  /** Stops the reply being generated, if any; what was generated so far is kept. */
+  /** Stops the reply being generated, if any. */
   @Post('conversations/:id/cancel')
   @HttpCode(200)
   @ApiEnvelope(CancelReplyDto, { message: true })
