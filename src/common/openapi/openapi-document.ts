@@ -3,6 +3,7 @@ import {
   type HeadersObject,
   type OpenAPIObject,
   type OperationObject,
+  type ParameterObject,
   type ReferenceObject,
   type ResponseObject,
   type ResponsesObject,
@@ -52,6 +53,14 @@ const EVENT_STREAM_SCHEMA: SchemaObject = {
   description: 'Server-Sent Events: `id`/`event`/`data` frames, heartbeat comments, `data: [DONE]` last (DESIGN.md section 6).',
 };
 
+const CSRF_HEADER: ParameterObject = {
+  name: 'X-CSRF-Token',
+  in: 'header',
+  required: false,
+  description: 'With cookie authentication: the value of the `csrf_token` cookie (double submit). Not needed with a bearer token.',
+  schema: { type: 'string' },
+};
+
 const RATE_LIMIT_HEADERS: HeadersObject = {
   'Retry-After': { description: 'Seconds until the budget resets', schema: { type: 'integer' } },
   'X-RateLimit-Limit': { description: 'Requests allowed per window', schema: { type: 'integer' } },
@@ -92,7 +101,8 @@ export function openApiConfig(): Omit<OpenAPIObject, 'paths'> {
  * otherwise), the success envelope around the documented `data`, and the error envelope for the
  * codes the route declares plus those every route of its kind can give (401 and 403 CSRF when
  * authenticated, 404 with path parameters, 400/413/415/422 with a body, 422 with query or header
- * parameters, 429 when rate limited, 500 always). Removes the decorators' `x-` markers.
+ * parameters, 429 when rate limited, 500 always), and the X-CSRF-Token header where CSRF_FAILED
+ * can happen. Removes the decorators' `x-` markers.
  */
 export function finalizeOpenApiDocument(document: OpenAPIObject): OpenAPIObject {
   let paginated = false;
@@ -124,7 +134,10 @@ function finalizeOperation(operation: OperationObject, method: string): boolean 
   splitSummary(operation);
   operation.security = markers.isPublic ? [] : [{ [SECURITY.bearer]: [] }, { [SECURITY.cookie]: [] }];
   const paginated = documentSuccess(operation, markers);
-  documentErrors(operation, method, markers);
+  const codes = documentErrors(operation, method, markers);
+  if (codes.has(ErrorCode.CsrfFailed)) {
+    operation.parameters = [...(operation.parameters ?? []), CSRF_HEADER];
+  }
   operation.responses = sortResponses(operation.responses);
   return paginated;
 }
@@ -194,7 +207,8 @@ function successEnvelope(data: SchemaObject | ReferenceObject, envelope: Envelop
   return { type: 'object', required, properties };
 }
 
-function documentErrors(operation: OperationObject, method: string, markers: Markers): void {
+/** Returns the codes documented. */
+function documentErrors(operation: OperationObject, method: string, markers: Markers): Set<ErrorCode> {
   const codes = new Set<ErrorCode>(markers.errors);
   codes.add(ErrorCode.InternalError);
   if (!markers.notRateLimited) codes.add(ErrorCode.RateLimitExceeded);
@@ -224,6 +238,7 @@ function documentErrors(operation: OperationObject, method: string, markers: Mar
     if (status === '429') response.headers = RATE_LIMIT_HEADERS;
     operation.responses[status] = response;
   }
+  return codes;
 }
 
 /** `{status: false, error: {code, message, details?}, request_id}` with the codes this response can carry. */
