@@ -1,6 +1,5 @@
 import { Controller, Get, UseFilters, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { SkipRateLimit } from '../../common/rate-limit/skip-rate-limit.decorator';
 import {
   DiskHealthIndicator,
   HealthCheck,
@@ -12,6 +11,7 @@ import {
 import { Public } from '../../common/auth/public.decorator';
 import { RawResponse } from '../../common/http/envelope.interceptor';
 import { ShutdownService } from '../../common/lifecycle/shutdown.service';
+import { SkipRateLimit } from '../../common/rate-limit/skip-rate-limit.decorator';
 import { AppConfig } from '../../config/app-config';
 import { HealthRegistry } from './health.registry';
 import { EventLoopHealthIndicator } from './event-loop.health';
