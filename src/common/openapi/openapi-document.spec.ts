@@ -31,6 +31,7 @@ class ListQueryDto {
  * The Swagger CLI plugin does not run under jest: `@ApiCreatedResponse({type})` stands in for the
  * type it infers, `@ApiOperation({summary})` for the JSDoc comment it reads.
  */
+@ApiErrors(ErrorCode.QuotaExceeded)
 @Controller('things')
 class ThingsController {
   @ApiOperation({ summary: 'Creates a thing. More detail\non a second sentence.' })
@@ -121,10 +122,11 @@ describe(finalizeOpenApiDocument.name, () => {
     expect(archived?.required).toEqual(['status', 'data', 'message']);
   });
 
-  it('adds the errors a route of its kind can give, merged with the declared ones by status', () => {
+  it('adds the errors a route of its kind can give, merged by status with those declared on the route and its controller', () => {
     const create = operation('/things', 'post').responses as Responses;
     expect(Object.keys(create)).toEqual(['201', '400', '413', '415', '422', '429', '500']);
     expect(errorCodes(create['422'])).toEqual([ErrorCode.ValidationError]);
+    expect(errorCodes(create['429'])).toEqual([ErrorCode.RateLimitExceeded, ErrorCode.QuotaExceeded]);
     expect(create['429'].headers?.['Retry-After']).toBeDefined();
 
     expect(Object.keys(operation('/things', 'get').responses)).toEqual(['200', '401', '403', '422', '429', '500']);
@@ -135,12 +137,13 @@ describe(finalizeOpenApiDocument.name, () => {
     expect(jsonSchema(archive['409'])?.required).toEqual(['status', 'error', 'request_id']);
   });
 
-  it('documents SSE and raw routes without an envelope, and no 429 when not rate limited', () => {
+  it('documents SSE and raw routes without an envelope, and no RATE_LIMIT_EXCEEDED when not rate limited', () => {
     const stream = operation('/things/{id}/stream', 'get').responses as Responses;
     expect(Object.keys(stream['200'].content ?? {})).toEqual(['text/event-stream']);
     const probe = operation('/things/probe', 'get');
     expect(probe.responses['201']).toEqual({ description: 'Its own body' });
-    expect(Object.keys(probe.responses)).toEqual(['201', '500']);
+    expect(Object.keys(probe.responses)).toEqual(['201', '429', '500']);
+    expect(errorCodes((probe.responses as Responses)['429'])).toEqual([ErrorCode.QuotaExceeded]);
   });
 
   it('keeps the first sentence of a JSDoc summary, the whole comment as description, and no markers', () => {
