@@ -22,7 +22,7 @@ const ERROR_MEANINGS: Record<ErrorCode, string> = {
   [ErrorCode.AuthenticationRequired]: 'no valid credentials',
   [ErrorCode.TokenExpired]: 'the access token has expired: refresh it',
   [ErrorCode.AccessDenied]: 'authenticated, but not allowed',
-  [ErrorCode.ResourceNotFound]: 'no such resource (also for another user’s)',
+  [ErrorCode.ResourceNotFound]: 'no such resource (also when it belongs to another user)',
   [ErrorCode.Conflict]: 'the resource is in a state that does not allow this',
   [ErrorCode.ValidationError]: 'invalid input; `details` maps each field to its messages',
   [ErrorCode.PayloadTooLarge]: 'the request body is too large',
