@@ -1,6 +1,6 @@
 import { INestApplication, VersioningType } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import cookieParser from 'cookie-parser';
 import { json, urlencoded } from 'express';
 import helmet from 'helmet';
@@ -8,6 +8,7 @@ import { Logger } from 'nestjs-pino';
 import { expressErrorHandler } from './common/errors/http-exception.filter';
 import { inputGuard } from './common/http/input-guard';
 import { requestIdMiddleware } from './common/http/request-id';
+import { finalizeOpenApiDocument, openApiConfig } from './common/openapi/openapi-document';
 import { AppConfig } from './config/app-config';
 import { RealtimeIoAdapter } from './modules/realtime/realtime-io.adapter';
 
@@ -53,16 +54,7 @@ export function configureRouting(app: INestApplication): void {
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
 }
 
+/** The spec of every route, with the shared parts (security, envelopes, errors) applied once. */
 export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
-  const options = new DocumentBuilder()
-    .setTitle('Agent backend')
-    .setDescription(
-      'AI-agent chat: auth, conversations with streamed agent replies, consent, runs. ' +
-        'Success: `{status: true, data, message?, pagination?}`. ' +
-        'Errors: `{status: false, error: {code, message, details?}, request_id}`.',
-    )
-    .setVersion('1')
-    .addBearerAuth()
-    .build();
-  return SwaggerModule.createDocument(app, options);
+  return finalizeOpenApiDocument(SwaggerModule.createDocument(app, openApiConfig()));
 }

@@ -59,6 +59,11 @@ describe('HTTP foundation', () => {
     const spec = await sut.http().get('/api/docs-json').expect(200);
     expect(spec.body.openapi).toMatch(/^3\./);
     expect(spec.body.paths['/api/health']).toBeDefined();
+    // The served document is the committed one's source: shared parts applied, markers gone.
+    expect(spec.body.paths['/api/v1/auth/login'].post.security).toEqual([]);
+    expect(spec.body.paths['/api/v1/auth/me'].get.security).toEqual([{ bearer: [] }, { cookie: [] }]);
+    expect(spec.body.paths['/api/v1/auth/me'].get.responses['401'].content['application/json'].schema.properties.request_id).toBeDefined();
+    expect(JSON.stringify(spec.body)).not.toContain('"x-');
     await sut.http().get('/api/docs/').expect(200).expect('Content-Type', /html/);
   });
 });

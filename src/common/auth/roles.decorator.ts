@@ -1,7 +1,9 @@
-import { SetMetadata } from '@nestjs/common';
+import { applyDecorators, SetMetadata } from '@nestjs/common';
 import type { Role } from '../../modules/users/user.entity';
+import { ErrorCode } from '../errors/error-code';
+import { ApiErrors } from '../openapi/api-docs.decorators';
 
 export const ROLES = 'roles';
 
-/** The caller needs one of these roles (checked by RolesGuard after authentication). */
-export const Roles = (...roles: Role[]) => SetMetadata(ROLES, roles);
+/** The caller needs one of these roles (checked by RolesGuard after authentication): else 403. */
+export const Roles = (...roles: Role[]) => applyDecorators(SetMetadata(ROLES, roles), ApiErrors(ErrorCode.AccessDenied));

@@ -1,12 +1,14 @@
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor, SetMetadata, StreamableFile } from '@nestjs/common';
+import { applyDecorators, CallHandler, ExecutionContext, Injectable, NestInterceptor, SetMetadata, StreamableFile } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { ApiExtension } from '@nestjs/swagger';
 import { Observable, map } from 'rxjs';
+import { OPENAPI_MARKERS } from '../openapi/api-docs.decorators';
 import { Envelope, SuccessBody } from './envelope';
 
 const RAW_RESPONSE = 'raw-response';
 
 /** The route answers its own body (health checks, SSE, downloads): no success envelope. */
-export const RawResponse = () => SetMetadata(RAW_RESPONSE, true);
+export const RawResponse = () => applyDecorators(SetMetadata(RAW_RESPONSE, true), ApiExtension(OPENAPI_MARKERS.raw, true));
 
 @Injectable()
 export class EnvelopeInterceptor implements NestInterceptor {

@@ -8,6 +8,7 @@ import { Public } from '../../common/auth/public.decorator';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { Envelope } from '../../common/http/envelope';
+import { ApiEnvelope, ApiErrors } from '../../common/openapi/api-docs.decorators';
 import { AuthRateLimit } from '../../common/rate-limit/auth-rate-limit.decorator';
 import { AppConfig } from '../../config/app-config';
 import { mapUser, UserDto } from '../users/dto/user.dto';
@@ -30,6 +31,7 @@ export class AuthController {
   @Public()
   @AuthRateLimit()
   @Post('register')
+  @ApiErrors(ErrorCode.Conflict, ErrorCode.AccessDenied, ErrorCode.CsrfFailed)
   async register(@Body() dto: RegisterDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<TokenResponseDto> {
     if (dto.set_cookies) this.cookies.assertSameSiteSignIn(req);
     const issued = await this.auth.register(dto);
@@ -41,6 +43,7 @@ export class AuthController {
   @AuthRateLimit()
   @Post('login')
   @HttpCode(200)
+  @ApiErrors(ErrorCode.AuthenticationRequired, ErrorCode.AccessDenied)
   @ApiConsumes('application/json', 'application/x-www-form-urlencoded')
   async login(@Body() dto: LoginDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<TokenResponseDto> {
     if (dto.set_cookies) this.cookies.assertSameSiteSignIn(req);
@@ -56,6 +59,7 @@ export class AuthController {
   @AuthRateLimit()
   @Post('refresh')
   @HttpCode(200)
+  @ApiErrors(ErrorCode.AuthenticationRequired, ErrorCode.CsrfFailed)
   async refresh(@Body() dto: RefreshDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<TokenResponseDto> {
     let token = dto.refresh_token;
     let fromCookie = false;
@@ -75,12 +79,15 @@ export class AuthController {
   @Post('logout')
   @HttpCode(200)
   @ApiBearerAuth()
+  @ApiEnvelope(null, { message: true })
+  @ApiErrors(ErrorCode.BadRequest)
   async logout(@CurrentUser() user: AuthUser, @Res({ passthrough: true }) res: Response): Promise<Envelope<null>> {
     await this.auth.logout(user.sessionId);
     this.cookies.clear(res);
     return Envelope.withMessage(null, 'Successfully logged out');
   }
 
+  /** The signed-in user's profile. */
   @Get('me')
   @ApiBearerAuth()
   me(@CurrentUser() user: AuthUser): UserDto {

@@ -4,15 +4,18 @@ import type { Request, Response } from 'express';
 import type { AuthUser } from '../../common/auth/auth-user';
 import { CurrentUser } from '../../common/auth/current-user.decorator';
 import { AppException } from '../../common/errors/app.exception';
+import { ErrorCode } from '../../common/errors/error-code';
 import { Envelope } from '../../common/http/envelope';
 import { wrap } from '../../common/http/envelope.interceptor';
 import { ParseIdPipe } from '../../common/http/parse-id.pipe';
 import { SseStream } from '../../common/http/sse';
 import { ShutdownService } from '../../common/lifecycle/shutdown.service';
+import { ApiEnvelope, ApiErrors, ApiEventStream } from '../../common/openapi/api-docs.decorators';
 import { AppConfig } from '../../config/app-config';
 import { ConsentDecisionResultDto, DecideConsentDto } from '../consent/dto/consent.dto';
 import { ChatService } from './chat.service';
 import {
+  CancelReplyDto,
   ChatReplyDto,
   ConversationDto,
   CreateConversationDto,
@@ -45,6 +48,8 @@ export class ChatController {
    */
   @Post('message')
   @ApiProduces('application/json', 'text/event-stream')
+  @ApiEnvelope(ChatReplyDto, { status: 200, eventStream: 'the reply as Server-Sent Events' })
+  @ApiErrors(ErrorCode.ResourceNotFound, ErrorCode.Conflict, ErrorCode.QuotaExceeded, ErrorCode.ServiceUnavailable)
   async message(@CurrentUser() user: AuthUser, @Body() dto: SendMessageDto, @Req() req: Request, @Res() res: Response): Promise<void> {
     const started = await this.chat.send(user.id, dto);
     if (!(dto.stream ?? wantsEventStream(req))) {
@@ -58,6 +63,8 @@ export class ChatController {
   /** Approves (optionally with edited arguments) or rejects a consent request; the agent resumes. */
   @Post('consent')
   @ApiProduces('application/json', 'text/event-stream')
+  @ApiEnvelope(ConsentDecisionResultDto, { status: 200, eventStream: 'the resumed reply as Server-Sent Events' })
+  @ApiErrors(ErrorCode.ResourceNotFound, ErrorCode.Conflict)
   async consent(@CurrentUser() user: AuthUser, @Body() dto: DecideConsentDto, @Req() req: Request, @Res() res: Response): Promise<void> {
     const decided = await this.chat.decideConsent(user.id, dto);
     const result: ConsentDecisionResultDto = decided.result;
@@ -69,7 +76,9 @@ export class ChatController {
     await this.pipe(res, (signal) => this.chat.replay(decided.conversationId, user.id, live.firstSeq - 1, signal));
   }
 
+  /** The user's conversations, most recent first; `q` searches titles and messages. */
   @Get('conversations')
+  @ApiEnvelope([ConversationDto], { paginated: true })
   async list(@CurrentUser() user: AuthUser, @Query() query: ListConversationsQueryDto): Promise<Envelope<ConversationDto[]>> {
     const [rows, total] = await this.chat.listConversations(user.id, { search: query.q, limit: query.limit, offset: query.offset });
     const items = rows.map((row) =>
@@ -78,11 +87,14 @@ export class ChatController {
     return Envelope.paginated(items, total, query.limit, query.offset);
   }
 
+  /** Starts an empty conversation, optionally with its model. */
   @Post('conversations')
+  @ApiErrors(ErrorCode.ServiceUnavailable)
   async create(@CurrentUser() user: AuthUser, @Body() dto: CreateConversationDto): Promise<ConversationDto> {
     return mapConversation(await this.chat.createConversation(user.id, dto), { message_count: 0, messages: [] });
   }
 
+  /** A conversation with its latest messages (up to 50, oldest first). */
   @Get('conversations/:id')
   async get(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe('Conversation')) id: string): Promise<ConversationDto> {
     const conversation = await this.chat.getConversation(id, user.id);
@@ -90,7 +102,9 @@ export class ChatController {
     return mapConversation(conversation, { messages: messages.reverse().map(mapMessage) });
   }
 
+  /** Renames a conversation or changes its model. */
   @Patch('conversations/:id')
+  @ApiErrors(ErrorCode.ServiceUnavailable)
   async update(
     @CurrentUser() user: AuthUser,
     @Param('id', ParseIdPipe('Conversation')) id: string,
@@ -101,6 +115,7 @@ export class ChatController {
 
   /** Deletes the conversation, its messages, consent requests and the agent's checkpoints. */
   @Delete('conversations/:id')
+  @ApiEnvelope(null, { message: true })
   async remove(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe('Conversation')) id: string): Promise<Envelope<null>> {
     await this.chat.deleteConversation(id, user.id);
     return Envelope.withMessage(null, 'Conversation deleted');
@@ -119,7 +134,8 @@ export class ChatController {
   /** Re-attaches to the live or latest reply; `Last-Event-ID` replays exactly what was missed. */
   @Get('conversations/:id/stream')
   @ApiProduces('text/event-stream')
-  @ApiHeader({ name: 'Last-Event-ID', required: false })
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'The last event id received; replays what came after it' })
+  @ApiEventStream('The reply as Server-Sent Events')
   async stream(
     @CurrentUser() user: AuthUser,
     @Param('id', ParseIdPipe('Conversation')) id: string,
@@ -134,9 +150,11 @@ export class ChatController {
     await this.pipe(res, (signal) => this.chat.replay(id, user.id, after, signal));
   }
 
+  /** Stops the reply being generated, if any. */
   @Post('conversations/:id/cancel')
   @HttpCode(200)
-  async cancel(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe('Conversation')) id: string) {
+  @ApiEnvelope(CancelReplyDto, { message: true })
+  async cancel(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe('Conversation')) id: string): Promise<Envelope<CancelReplyDto>> {
     const cancelled = await this.chat.cancel(id, user.id);
     return Envelope.withMessage({ conversation_id: id, cancelled }, cancelled ? 'Cancelling the reply' : 'No reply is being generated');
   }

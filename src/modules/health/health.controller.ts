@@ -1,6 +1,5 @@
 import { Controller, Get, ServiceUnavailableException, UseFilters, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { SkipThrottle } from '@nestjs/throttler';
 import {
   DiskHealthIndicator,
   HealthCheck,
@@ -12,6 +11,7 @@ import {
 import { Public } from '../../common/auth/public.decorator';
 import { RawResponse } from '../../common/http/envelope.interceptor';
 import { ShutdownService } from '../../common/lifecycle/shutdown.service';
+import { SkipRateLimit } from '../../common/rate-limit/skip-rate-limit.decorator';
 import { AppConfig } from '../../config/app-config';
 import { HealthRegistry } from './health.registry';
 import { EventLoopHealthIndicator } from './event-loop.health';
@@ -24,7 +24,7 @@ const BARE = { info: {}, error: {}, details: {} };
 /** Terminus bodies (`{status, info, error, details}`), not the API envelope: ops tools expect them. */
 @ApiTags('health')
 @Public()
-@SkipThrottle()
+@SkipRateLimit()
 @RawResponse()
 @UseFilters(TerminusBodyFilter)
 @Controller({ version: VERSION_NEUTRAL })

@@ -1,17 +1,21 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiFoundResponse, ApiTags } from '@nestjs/swagger';
+import { ApiFoundResponse, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Public } from '../../../common/auth/public.decorator';
+import { ErrorCode } from '../../../common/errors/error-code';
+import { ApiEnvelope, ApiErrors } from '../../../common/openapi/api-docs.decorators';
 import { AuthRateLimit } from '../../../common/rate-limit/auth-rate-limit.decorator';
 import { AuthCookies } from '../auth-cookies';
 import { AuthResponses } from '../auth-responses';
 import { AuthService } from '../auth.service';
-import type { TokenResponseDto } from '../dto/auth.dto';
-import { ExchangeCodeDto, SsoAuthUrlDto, SsoCallbackDto, SsoLoginDto } from './dto/sso.dto';
+import { TokenResponseDto } from '../dto/auth.dto';
+import { ExchangeCodeDto, SsoAuthUrlDto, SsoCallbackDto, SsoCallbackQueryDto, SsoLoginDto } from './dto/sso.dto';
 import { OidcCallbackGuard, SSO_SIGN_IN } from './oidc-callback.guard';
 import { SsoService, SsoSignIn } from './sso.service';
 
 type SignedInRequest = Request & { [SSO_SIGN_IN]: SsoSignIn };
+
+const PROVIDER = { name: 'provider', description: 'A configured OpenID Connect provider, e.g. `azure`' } as const;
 
 /** Single sign-on with Azure AD and any other configured OpenID Connect provider. */
 @ApiTags('auth')
@@ -32,6 +36,8 @@ export class SsoController {
    */
   @Post(':provider/login')
   @HttpCode(200)
+  @ApiParam(PROVIDER)
+  @ApiErrors(ErrorCode.ServiceUnavailable)
   async login(
     @Param('provider') provider: string,
     @Body() dto: SsoLoginDto,
@@ -45,7 +51,9 @@ export class SsoController {
 
   /** Browsers: 302 to the IdP. After sign-in the browser lands on `redirect_url?code=...`. */
   @Get(':provider/login')
+  @ApiParam(PROVIDER)
   @ApiFoundResponse({ description: 'Redirect to the identity provider' })
+  @ApiErrors(ErrorCode.ServiceUnavailable)
   async loginRedirect(
     @Param('provider') provider: string,
     @Query() query: SsoLoginDto,
@@ -61,6 +69,8 @@ export class SsoController {
   @Post(':provider/callback')
   @HttpCode(200)
   @UseGuards(OidcCallbackGuard)
+  @ApiParam(PROVIDER)
+  @ApiErrors(ErrorCode.AuthenticationRequired, ErrorCode.AccessDenied, ErrorCode.CsrfFailed, ErrorCode.Conflict, ErrorCode.ServiceUnavailable)
   async callback(@Body() dto: SsoCallbackDto, @Req() req: SignedInRequest, @Res({ passthrough: true }) res: Response): Promise<TokenResponseDto> {
     const issued = await this.auth.startSession(req[SSO_SIGN_IN].user);
     this.cookies.clearSsoBinding(res);
@@ -74,7 +84,11 @@ export class SsoController {
    */
   @Get(':provider/callback')
   @UseGuards(OidcCallbackGuard)
+  @ApiParam(PROVIDER)
+  @ApiQuery({ type: SsoCallbackQueryDto })
   @ApiFoundResponse({ description: 'Redirect to redirect_url with a one-time code' })
+  @ApiEnvelope(TokenResponseDto, { status: 200, description: 'Without a redirect_url: the tokens and the user' })
+  @ApiErrors(ErrorCode.AuthenticationRequired, ErrorCode.AccessDenied, ErrorCode.CsrfFailed, ErrorCode.Conflict, ErrorCode.ServiceUnavailable)
   async callbackRedirect(@Req() req: SignedInRequest, @Res() res: Response): Promise<void> {
     const { user, redirectUrl } = req[SSO_SIGN_IN];
     if (redirectUrl) {
@@ -92,6 +106,7 @@ export class SsoController {
   /** The one-time code from the redirect -> tokens, or HTTP-only cookies with `set_cookies: true`. */
   @Post('exchange')
   @HttpCode(200)
+  @ApiErrors(ErrorCode.AuthenticationRequired, ErrorCode.AccessDenied, ErrorCode.CsrfFailed)
   async exchange(@Body() dto: ExchangeCodeDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<TokenResponseDto> {
     if (dto.set_cookies) this.cookies.assertSameSiteSignIn(req);
     const issued = await this.sso.exchange(dto.code, this.cookies.ssoBinding(req));

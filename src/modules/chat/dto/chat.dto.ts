@@ -132,3 +132,10 @@ export class ChatReplyDto {
   model: string | null;
   usage: TokenUsage | null;
 }
+
+/** POST /chat/conversations/:id/cancel. */
+export class CancelReplyDto {
+  conversation_id: string;
+  /** False when no reply was being generated. */
+  cancelled: boolean;
+}
