@@ -8,6 +8,7 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { create, all } = require(workerData.mathjs);
 const math = create(all, { number: 'number' });
+math.evaluate('1 + 1'); // warm the parser, so a first expression is not charged for it
 parentPort.postMessage({ ready: true });
 parentPort.on('message', ({ id, expression }) => {
   try {

@@ -41,14 +41,14 @@ describe(CalculatorPool.name, () => {
   });
 
   it('ends an evaluation over its deadline without blocking the event loop, and keeps serving', async () => {
-    sut = new CalculatorPool(1, 300);
+    sut = new CalculatorPool(1, 1000);
     await sut.evaluate('1 + 1'); // worker started
     const delay = monitorEventLoopDelay({ resolution: 10 });
     delay.enable();
     const started = Date.now();
     await expect(sut.evaluate('det(random([600, 600]))')).rejects.toThrow(EvaluationTimeoutError);
     delay.disable();
-    expect(Date.now() - started).toBeLessThan(3000);
+    expect(Date.now() - started).toBeLessThan(5000);
     expect(delay.max / 1e6).toBeLessThan(250);
     await expect(sut.evaluate('6 * 7')).resolves.toBe('42');
   });
