@@ -527,6 +527,9 @@ async function main() {
       DEFAULT_MODEL: 'openai:gpt-bench',
       RATE_LIMIT_PER_MINUTE: '100000000',
       RATE_LIMIT_AUTH_PER_MINUTE: '100000000',
+      // One bench user drives every stream and conversation: per-user quotas must not cut in.
+      MAX_CONCURRENT_STREAMS_PER_USER: '1000000',
+      MAX_CONVERSATIONS_PER_USER: '1000000000',
       DEFAULT_MAX_TOKENS_PER_DAY: '0',
       ...(CFG.dbPoolSize ? { DATABASE_POOL_SIZE: String(CFG.dbPoolSize) } : {}),
     });

@@ -135,6 +135,9 @@ export function serverEnv(port, extra = {}) {
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
     RATE_LIMIT_PER_MINUTE: '100000000',
     RATE_LIMIT_AUTH_PER_MINUTE: '100000000',
+    // One bench user drives every stream and conversation: per-user quotas must not cut in.
+    MAX_CONCURRENT_STREAMS_PER_USER: '1000000',
+    MAX_CONVERSATIONS_PER_USER: '1000000000',
     ...extra,
   };
 }
