@@ -62,6 +62,10 @@ export class AppConfig {
     heartbeatSeconds: number;
   };
   readonly realtime: { sessionCheckSeconds: number; maxConnectionsPerUser: number };
+  /** GET /metrics asks for this bearer token when set. */
+  readonly metricsToken?: string;
+  /** How often expired Idempotency-Key records are deleted. */
+  readonly idempotencySweepSeconds: number;
 
   constructor(env: Env) {
     this.nodeEnv = env.NODE_ENV;
@@ -120,6 +124,8 @@ export class AppConfig {
       sessionCheckSeconds: env.REALTIME_SESSION_CHECK_INTERVAL,
       maxConnectionsPerUser: env.REALTIME_MAX_CONNECTIONS_PER_USER,
     };
+    this.metricsToken = env.METRICS_TOKEN;
+    this.idempotencySweepSeconds = env.IDEMPOTENCY_SWEEP_INTERVAL;
   }
 
   /** A copy with some values replaced; tests use it to boot an app with other settings. */

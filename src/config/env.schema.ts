@@ -88,6 +88,8 @@ export const envSchema = z
     EMBEDDED_DB_DIR: z.string().default('./.data/postgres'),
     REDIS_URL: redisUrl.optional(),
     REDIS_KEY_PREFIX: z.string().default('agent:'),
+    METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    IDEMPOTENCY_SWEEP_INTERVAL: int(600, 1),
 
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEV_JWT_SECRET),
     JWT_ISSUER: z.string().default('agent-backend'),
