@@ -18,6 +18,7 @@ import { ConsentModule } from './modules/consent/consent.module';
 import { JwtAuthGuard } from './modules/auth/guards/jwt-auth.guard';
 import { RolesGuard } from './modules/auth/guards/roles.guard';
 import { HealthModule } from './modules/health/health.module';
+import { IdempotencyModule } from './modules/idempotency/idempotency.module';
 import { MetricsModule } from './modules/metrics/metrics.module';
 import { RealtimeModule } from './modules/realtime/realtime.module';
 
@@ -41,6 +42,7 @@ export class AppModule {
         LoggingModule,
         LifecycleModule,
         MetricsModule,
+        IdempotencyModule,
         DatabaseModule.forRoot(databaseUrl),
         RateLimitModule,
         HealthModule,

@@ -11,6 +11,8 @@ import { SseStream } from '../../common/http/sse';
 import { ShutdownService } from '../../common/lifecycle/shutdown.service';
 import { AppConfig } from '../../config/app-config';
 import { ConsentDecisionResultDto, DecideConsentDto } from '../consent/dto/consent.dto';
+import { idempotencyOf } from '../idempotency/idempotency.context';
+import { Idempotent } from '../idempotency/idempotent.decorator';
 import { ChatService } from './chat.service';
 import {
   ChatReplyDto,
@@ -44,14 +46,19 @@ export class ChatController {
    * the client goes away; re-attach with GET /chat/conversations/:id/stream.
    */
   @Post('message')
+  @Idempotent()
   @ApiProduces('application/json', 'text/event-stream')
   async message(@CurrentUser() user: AuthUser, @Body() dto: SendMessageDto, @Req() req: Request, @Res() res: Response): Promise<void> {
+    // A retry (same Idempotency-Key) of a streamed message re-attaches to its reply from the start.
+    const reattach = idempotencyOf(req)?.reattach as { conversation_id: string; first_seq: number } | undefined;
+    if (reattach) return this.pipe(res, (signal) => this.chat.replay(reattach.conversation_id, user.id, reattach.first_seq - 1, signal));
     const started = await this.chat.send(user.id, dto);
     if (!(dto.stream ?? wantsEventStream(req))) {
       const reply: ChatReplyDto = await this.chat.awaitReply(started, user.id);
       res.status(200).json(wrap(reply));
       return;
     }
+    await idempotencyOf(req)?.streaming({ conversation_id: started.conversationId, message_id: started.messageId, first_seq: started.live.firstSeq });
     await this.pipe(res, (signal) => this.chat.replay(started.conversationId, user.id, started.live.firstSeq - 1, signal));
   }
 
@@ -79,6 +86,7 @@ export class ChatController {
   }
 
   @Post('conversations')
+  @Idempotent()
   async create(@CurrentUser() user: AuthUser, @Body() dto: CreateConversationDto): Promise<ConversationDto> {
     return mapConversation(await this.chat.createConversation(user.id, dto), { message_count: 0, messages: [] });
   }
