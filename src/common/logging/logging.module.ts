@@ -6,6 +6,9 @@ import { REDACT_PATHS, redactUrl } from './redact';
 
 type Req = IncomingMessage & { id?: string; originalUrl?: string };
 
+/** Probes and scrapes run every few seconds per instance: logging them would bury the rest. */
+const UNLOGGED_PATHS = new Set(['/api/live', '/api/ready', '/metrics']);
+
 /** Structured JSON logs; every line of a request carries its `req.id` (the X-Request-Id). */
 @Module({
   imports: [
@@ -29,6 +32,7 @@ type Req = IncomingMessage & { id?: string; originalUrl?: string };
             error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
           customAttributeKeys: { reqId: 'request_id' },
           quietReqLogger: true,
+          autoLogging: { ignore: (req: Req) => UNLOGGED_PATHS.has((req.originalUrl ?? req.url ?? '').split('?')[0]) },
         },
       }),
     }),
