@@ -20,6 +20,8 @@ export class AppConfig {
   };
   readonly log: { level: Env['LOG_LEVEL'] };
   readonly shutdownTimeoutMs: number;
+  /** After SIGTERM, how long the listener stays open (readiness already 503) so load balancers stop routing first. */
+  readonly shutdownDrainMs: number;
   /** /api/health reports memory down above this heap use. */
   readonly healthMaxHeapMb: number;
   readonly database: { url?: string; poolSize: number; embeddedDir: string };
@@ -79,6 +81,7 @@ export class AppConfig {
     };
     this.log = { level: env.LOG_LEVEL };
     this.shutdownTimeoutMs = env.SHUTDOWN_TIMEOUT_MS;
+    this.shutdownDrainMs = env.SHUTDOWN_DRAIN_MS;
     this.healthMaxHeapMb = env.HEALTH_MAX_HEAP_MB;
     this.database = { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE, embeddedDir: env.EMBEDDED_DB_DIR };
     this.redisUrl = env.REDIS_URL;

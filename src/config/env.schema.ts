@@ -81,6 +81,7 @@ export const envSchema = z
     TRUST_PROXY: trustProxy,
     BODY_LIMIT: z.string().default('1mb'),
     SHUTDOWN_TIMEOUT_MS: int(10_000, 1000),
+    SHUTDOWN_DRAIN_MS: int(1000, 0),
     HEALTH_MAX_HEAP_MB: int(1024, 16),
 
     DATABASE_URL: postgresUrl.optional(),
