@@ -3,6 +3,7 @@ import { createTestApp, TestApp } from '../helpers/app';
 import { FakeOpenAI } from '../helpers/fake-openai';
 import { eventsOf, sseRequest } from '../helpers/sse';
 import { bearer, createUser, TestUser } from '../helpers/users';
+import { connected } from '../realtime/socket-client';
 
 /** Value of one sample line `name{labels} value` whose labels include all of `labels`. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -80,5 +81,26 @@ describe('GET /metrics', () => {
     const text = (await scrape()).text;
     expect(sample(text, 'gen_ai_tool_calls_total', { gen_ai_tool_name: 'calculator', outcome: 'success' })).toBe(1);
     expect(sample(text, 'gen_ai_client_operation_duration_seconds_count', { gen_ai_request_model: 'gpt-test', error_type: '' })).toBe(3);
+  });
+
+  it('counts open SSE streams and sockets while they are open', async () => {
+    llm.script({ text: 'one two three four five six seven eight', delayMs: 100 });
+    const socket = await connected(sut.url, user.accessToken);
+    let during = '';
+    const stream = sseRequest(sut.url, {
+      path: '/api/v1/chat/message',
+      token: user.accessToken,
+      body: { message: 'slowly', stream: true },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    during = (await scrape()).text;
+    await stream;
+    socket.close();
+    expect(sample(during, 'http_sse_streams_active')).toBe(1);
+    expect(sample(during, 'socketio_connected_sockets')).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const after = (await scrape()).text;
+    expect(sample(after, 'http_sse_streams_active')).toBe(0);
+    expect(sample(after, 'socketio_connected_sockets')).toBe(0);
   });
 });

@@ -65,14 +65,20 @@ describe('SIGTERM under load (real process)', () => {
   it('turns unready at once, finishes in-flight REST, ends streams and sockets with a final event, and exits within 10 s', async () => {
     const email = `sigterm${Date.now()}@example.com`;
     const token = (await request(url).post('/api/v1/auth/register').send({ email, username: `sigterm${Date.now()}`, password: 'correct horse battery' }).expect(201)).body.data.access_token as string;
-    const slow = { text: Array.from({ length: 60 }, (_, i) => `w${i}`).join(' '), delayMs: 100 };
+    // 20 s of model output: nothing can finish on its own before the signal.
+    const slow = { text: Array.from({ length: 200 }, (_, i) => `w${i}`).join(' '), delayMs: 100 };
     llm.script(slow, slow, slow, slow);
 
     const socket = await connected(url, token);
     const streams = [0, 1, 2].map(() => sseRequest(url, { path: '/api/v1/chat/message', token, body: { message: 'stream', stream: true } }));
     const slowRest = request(url).post('/api/v1/chat/message').set(bearer(token)).send({ message: 'whole reply please' });
     const slowRestResult = slowRest.then((res) => res, (error: Error) => ({ status: `slow: ${error.message}`, body: {} as Record<string, never> }));
-    await sleep(1500);
+    // Every reply is generating (its model call is in flight) before the signal.
+    for (const started = Date.now(); llm.requests.length < 4; ) {
+      if (Date.now() - started > 30_000) throw new Error(`only ${llm.requests.length} model calls started`);
+      await sleep(50);
+    }
+    await sleep(300);
     const quickRest = Array.from({ length: 10 }, () => request(url).get('/api/v1/chat/conversations').set(bearer(token)).then((res) => res.status, (error: Error) => `quick: ${error.message}`));
 
     const exited = new Promise<{ code: number | null; ms: number }>((resolve) => {

@@ -3,7 +3,7 @@ import { Logger, OnModuleDestroy } from '@nestjs/common';
 import { ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
 import Redis from 'ioredis';
 
-type Record = Awaited<ReturnType<ThrottlerStorage['increment']>>;
+type ThrottleRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
 /**
  * Counts in Redis (limits hold across instances) while Redis answers, and in this process's
@@ -23,7 +23,7 @@ export class FailoverThrottlerStorage implements ThrottlerStorage, OnModuleDestr
     this.shared = new ThrottlerStorageRedisService(this.redis);
   }
 
-  async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<Record> {
+  async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottleRecord> {
     if (this.redis.status === 'ready') {
       try {
         const record = await this.shared.increment(key, ttl, limit, blockDuration, throttlerName);
