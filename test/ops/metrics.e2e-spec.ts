@@ -86,14 +86,13 @@ describe('GET /metrics', () => {
   it('counts open SSE streams and sockets while they are open', async () => {
     llm.script({ text: 'one two three four five six seven eight', delayMs: 100 });
     const socket = await connected(sut.url, user.accessToken);
-    let during = '';
     const stream = sseRequest(sut.url, {
       path: '/api/v1/chat/message',
       token: user.accessToken,
       body: { message: 'slowly', stream: true },
     });
     await new Promise((resolve) => setTimeout(resolve, 300));
-    during = (await scrape()).text;
+    const during = (await scrape()).text;
     await stream;
     socket.close();
     expect(sample(during, 'http_sse_streams_active')).toBe(1);
