@@ -112,6 +112,8 @@ describe('Idempotency-Key', () => {
     const key = randomUUID();
     const first = await createConversation(key, { title: 'Expiring' }).expect(201);
     const db = sut.app.get(DataSource);
+    // Scoped by user, method and route (the versioned path and its alias are one route).
+    expect(await db.query(`SELECT scope FROM idempotency_keys WHERE user_id = $1 AND key = $2`, [user.id, key])).toEqual([{ scope: 'POST /api/chat/conversations' }]);
     await db.query(`UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE user_id = $1 AND key = $2`, [user.id, key]);
     expect(await sut.app.get(IdempotencySweepJob).sweep()).toBeGreaterThanOrEqual(1);
     expect(await db.query(`SELECT 1 FROM idempotency_keys WHERE user_id = $1 AND key = $2`, [user.id, key])).toHaveLength(0);

@@ -42,7 +42,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
       throw AppException.validation({ 'Idempotency-Key': ['must be 1 to 255 visible ASCII characters'] });
     }
     const options = this.reflector.get<IdempotentOptions | undefined>(IDEMPOTENT_OPTIONS, context.getHandler()) ?? {};
-    const scope = `${req.method} ${(req.route as { path?: string } | undefined)?.path ?? req.path}`;
+    // /api/v1/x and its unversioned alias /api/x are one route: one scope.
+    const route = (req.route as { path?: string } | undefined)?.path ?? req.path;
+    const scope = `${req.method} ${route.replace(/^\/api\/v\d+\//, '/api/')}`;
     const fingerprint = options.fingerprint ? options.fingerprint(req) : (req.body ?? null);
 
     return from(this.idempotency.begin(user.id, scope, key, fingerprint)).pipe(
