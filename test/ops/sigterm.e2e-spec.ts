@@ -44,6 +44,8 @@ describe('SIGTERM under load (real process)', () => {
         OPENAI_API_KEY: 'test-key',
         DEFAULT_MODEL: 'openai:gpt-test',
         RATE_LIMIT_PER_MINUTE: '100000',
+        // Four replies of one user at once (the default cap is 3).
+        MAX_CONCURRENT_STREAMS_PER_USER: '10',
         SHUTDOWN_TIMEOUT_MS: '10000',
       },
       stdio: ['ignore', 'ignore', 'pipe'],
