@@ -16,6 +16,9 @@ const common = {
 };
 
 module.exports = {
+  // A global option (not per project): booting an app in a fresh module registry takes seconds
+  // on a loaded 2-core machine, more than jest's default 5 s for a hook.
+  testTimeout: 20_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
     {

@@ -16,7 +16,8 @@
 // BENCH_B_INTERVAL_MS (50), BENCH_PG_HOST / BENCH_PG_PORT / BENCH_PG_USER (127.0.0.1 / 5432 / postgres),
 // BENCH_DB_POOL_SIZE (server's DATABASE_POOL_SIZE; default: the server's own, 10),
 // BENCH_NODE_ARGS (extra node flags for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"),
-// BENCH_KEEP_LOG=1 (keep the server log even when nothing went wrong).
+// BENCH_KEEP_LOG=1 (keep the server log even when nothing went wrong),
+// BENCH_READY_PROBE_MS (100: how often scenario B times its own /api/ready probe).
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -41,6 +42,7 @@ const CFG = {
 };
 
 const STATS_WAIT_MS = 11_000;
+const READY_PROBE_MS = num('BENCH_READY_PROBE_MS', 100);
 const now = () => performance.timeOrigin + performance.now(); // wall clock, sub-millisecond
 const round1 = (x) => (x === null || x === undefined || Number.isNaN(x) ? null : Math.round(x * 10) / 10);
 const log = (...args) => process.stderr.write(`[chat-stream] ${args.join(' ')}\n`);
@@ -623,6 +625,16 @@ async function main() {
     const bStart = performance.now();
     const bCpu = cpuTimeMs(child.pid);
     const batch = runBatch(baseUrl, tokens, fake, CFG.b.streams, nextMarker).finally(() => (batchDone = true));
+    // Readiness as a load balancer sees it: its own probe every READY_PROBE_MS, timed, for the whole run.
+    const readyProbes = [];
+    const readySampler = (async () => {
+      while (!batchDone) {
+        const t = performance.now();
+        const { status } = await requestJson(baseUrl, 'GET', '/api/ready', { timeoutMs: 5000 });
+        readyProbes.push({ status, ms: performance.now() - t });
+        await sleep(READY_PROBE_MS);
+      }
+    })();
     const maxSamples = Math.ceil(CFG.streamTimeoutMs / 500) + 10;
     for (let i = 0; i < maxSamples && !batchDone; i++) {
       await sleep(500);
@@ -642,6 +654,7 @@ async function main() {
       });
     }
     const { rows: bRows, failures: bFailures } = await batch;
+    await readySampler;
     const bDuration = performance.now() - bStart;
     const bServerCpu = cpuTimeMs(child.pid) - bCpu;
     const bBenchLoop = { p99: round1(benchLoop.percentile(99) / 1e6), max: round1(benchLoop.max / 1e6) };
@@ -661,6 +674,9 @@ async function main() {
       server_cpu_utilisation_pct: round1((100 * bServerCpu) / bDuration),
       db_transactions_per_stream: bXactsPerStream,
       ready_samples_not_200: samples.filter((x) => x.ready_status !== 200).length,
+      ready_probe_ms: stats(readyProbes.map((x) => x.ms)),
+      ready_probes_not_200: readyProbes.filter((x) => x.status !== 200).length,
+      ready_probes_over_100ms: readyProbes.filter((x) => x.ms > 100).length,
       health_samples_not_200: samples.filter((x) => x.health_status !== 200).map((x) => ({ at_ms: x.at_ms, status: x.health_status, database: x.database, health_ms: x.health_ms })),
       idle,
       samples,
@@ -715,6 +731,7 @@ function table(s) {
     `| event-loop delay during run: max p99 / max (raw, includes the 10 ms sampling interval) | ${b.event_loop_p99_max_ms} ms / ${b.event_loop_max_ms} ms |`,
     `| /api/health during run: slowest answer, non-200 samples | ${b.health_response_ms_max} ms, ${b.health_samples_not_200.length} of ${b.samples.length} |`,
     `| /api/ready during run: non-200 samples | ${b.ready_samples_not_200} of ${b.samples.length} |`,
+    `| /api/ready probe every ${READY_PROBE_MS} ms: latency p50 / p99 / max, non-200, over 100 ms | ${b.ready_probe_ms.p50} / ${b.ready_probe_ms.p99} / ${b.ready_probe_ms.max} ms, ${b.ready_probes_not_200} of ${b.ready_probe_ms.n}, ${b.ready_probes_over_100ms} of ${b.ready_probe_ms.n} |`,
     `| 2 s after: rss / heap used | ${b.after_2s?.rss_mb} MB / ${b.after_2s?.heap_used_mb} MB |`,
   ];
   return lines.join('\n');

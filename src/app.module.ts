@@ -18,6 +18,8 @@ import { ConsentModule } from './modules/consent/consent.module';
 import { JwtAuthGuard } from './modules/auth/guards/jwt-auth.guard';
 import { RolesGuard } from './modules/auth/guards/roles.guard';
 import { HealthModule } from './modules/health/health.module';
+import { IdempotencyModule } from './modules/idempotency/idempotency.module';
+import { MetricsModule } from './modules/metrics/metrics.module';
 import { RealtimeModule } from './modules/realtime/realtime.module';
 
 export interface AppModuleOptions {
@@ -39,6 +41,8 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LoggingModule,
         LifecycleModule,
+        MetricsModule,
+        IdempotencyModule,
         DatabaseModule.forRoot(databaseUrl),
         RateLimitModule,
         HealthModule,

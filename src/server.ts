@@ -64,6 +64,9 @@ export async function startServer(config: AppConfig, imports: AppModuleOptions['
   const stop = () =>
     (stopping ??= (async () => {
       await app.get(ShutdownService).beginShutdown();
+      // Readiness is 503 now; keep accepting a moment so requests already routed here (and the
+      // load balancer's next probe) are served rather than refused or reset.
+      await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainMs));
       // Stop accepting and let in-flight requests finish before Nest closes the database pool.
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await app.close();

@@ -20,6 +20,8 @@ export class AppConfig {
   };
   readonly log: { level: Env['LOG_LEVEL'] };
   readonly shutdownTimeoutMs: number;
+  /** After SIGTERM, how long the listener stays open (readiness already 503) so load balancers stop routing first. */
+  readonly shutdownDrainMs: number;
   /** /api/health reports memory down above this heap use. */
   readonly healthMaxHeapMb: number;
   /** `full`: /api/health shows each check; `none`: only the overall status. */
@@ -76,6 +78,10 @@ export class AppConfig {
     heartbeatSeconds: number;
   };
   readonly realtime: { sessionCheckSeconds: number; maxConnectionsPerUser: number };
+  /** GET /metrics asks for this bearer token when set. */
+  readonly metricsToken?: string;
+  /** How often expired Idempotency-Key records are deleted. */
+  readonly idempotencySweepSeconds: number;
 
   constructor(env: Env) {
     this.nodeEnv = env.NODE_ENV;
@@ -89,6 +95,7 @@ export class AppConfig {
     };
     this.log = { level: env.LOG_LEVEL };
     this.shutdownTimeoutMs = env.SHUTDOWN_TIMEOUT_MS;
+    this.shutdownDrainMs = env.SHUTDOWN_DRAIN_MS;
     this.healthMaxHeapMb = env.HEALTH_MAX_HEAP_MB;
     // Production hides what an attacker could map the deployment with, unless asked otherwise.
     this.healthDetails = env.HEALTH_DETAILS ?? (this.isProduction ? 'none' : 'full');
@@ -149,6 +156,8 @@ export class AppConfig {
       sessionCheckSeconds: env.REALTIME_SESSION_CHECK_INTERVAL,
       maxConnectionsPerUser: env.REALTIME_MAX_CONNECTIONS_PER_USER,
     };
+    this.metricsToken = env.METRICS_TOKEN;
+    this.idempotencySweepSeconds = env.IDEMPOTENCY_SWEEP_INTERVAL;
   }
 
   /** A copy with some values replaced; tests use it to boot an app with other settings. */

@@ -85,6 +85,7 @@ export const envSchema = z
     TRUST_PROXY: trustProxy,
     BODY_LIMIT: z.string().default('1mb'),
     SHUTDOWN_TIMEOUT_MS: int(10_000, 1000),
+    SHUTDOWN_DRAIN_MS: int(1000, 0),
     HEALTH_MAX_HEAP_MB: int(1024, 16),
     // /api/health check details (full) or the bare status (none); unset: none in production.
     HEALTH_DETAILS: z.enum(['full', 'none']).optional(),
@@ -96,6 +97,8 @@ export const envSchema = z
     EMBEDDED_DB_DIR: z.string().default('./.data/postgres'),
     REDIS_URL: redisUrl.optional(),
     REDIS_KEY_PREFIX: z.string().default('agent:'),
+    METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    IDEMPOTENCY_SWEEP_INTERVAL: int(600, 1),
 
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEV_JWT_SECRET),
     JWT_ISSUER: z.string().default('agent-backend'),

@@ -22,7 +22,8 @@ export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions
     namingStrategy: new SnakeNamingStrategy(),
     // An undefined or null value in a where clause throws instead of matching every row.
     invalidWhereValuesBehavior: { null: 'throw', undefined: 'throw' },
-    extra: { max: poolSize, application_name: 'agent-backend' },
+    // A bounded wait for a connection: with PostgreSQL down, requests fail fast (503) instead of hanging.
+    extra: { max: poolSize, application_name: 'agent-backend', connectionTimeoutMillis: 10_000 },
     logger: new TypeOrmLogger(),
     maxQueryExecutionTime: 1000,
   };

@@ -1,4 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
+import { isDatabaseUnavailable } from '../../database/pg-errors';
 import { AppException } from './app.exception';
 import { ErrorCode } from './error-code';
 
@@ -54,6 +55,9 @@ export function normalizeError(error: unknown): NormalizedError {
     return { exception: new AppException(code, message), unexpected: status >= 500 };
   }
 
+  if (isDatabaseUnavailable(error)) {
+    return { exception: new AppException(ErrorCode.ServiceUnavailable, 'The database is unavailable; retry shortly', undefined, { 'Retry-After': '5' }), unexpected: false };
+  }
   return { exception: new AppException(ErrorCode.InternalError, 'Internal server error'), unexpected: true };
 }
 

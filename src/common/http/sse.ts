@@ -13,6 +13,8 @@ export interface SseEvent {
  * down first (an open stream would otherwise hold the process).
  */
 export class SseStream {
+  /** Streams open in this process, for the `http_sse_streams_active` gauge. */
+  static openCount = 0;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly unregister: () => void;
   private ended = false;
@@ -29,6 +31,7 @@ export class SseStream {
     res.setHeader('Connection', 'keep-alive');
     res.setHeader('X-Accel-Buffering', 'no');
     res.flushHeaders();
+    SseStream.openCount++;
     this.heartbeat = setInterval(() => this.write(': keep-alive\n\n'), heartbeatSeconds * 1000);
     this.unregister = shutdown.onShutdown(() => {
       this.send({ id: 0, type: 'error', data: { code: 'SERVICE_UNAVAILABLE', message: 'The server is shutting down; re-attach with Last-Event-ID' } }, false);
@@ -65,6 +68,7 @@ export class SseStream {
   private cleanup(): void {
     if (this.ended) return;
     this.ended = true;
+    SseStream.openCount--;
     clearInterval(this.heartbeat);
     this.unregister();
     for (const handler of this.closeHandlers) handler();

@@ -6,6 +6,14 @@ import { REDACT_PATHS, redactUrl } from './redact';
 
 type Req = IncomingMessage & { id?: string; originalUrl?: string };
 
+/** Probes and scrapes run every few seconds per instance: logging them would bury the rest. */
+const UNLOGGED_PATHS = new Set(['/api/live', '/api/ready', '/metrics']);
+
+/** True for requests the access log skips (query strings ignored). */
+export function isUnloggedRequest(url: string): boolean {
+  return UNLOGGED_PATHS.has(url.split('?')[0]);
+}
+
 /** Structured JSON logs; every line of a request carries its `req.id` (the X-Request-Id). */
 @Module({
   imports: [
@@ -29,6 +37,7 @@ type Req = IncomingMessage & { id?: string; originalUrl?: string };
             error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
           customAttributeKeys: { reqId: 'request_id' },
           quietReqLogger: true,
+          autoLogging: { ignore: (req: Req) => isUnloggedRequest(req.originalUrl ?? req.url ?? '') },
         },
       }),
     }),

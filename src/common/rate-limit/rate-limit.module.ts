@@ -1,7 +1,7 @@
-import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AppConfig } from '../../config/app-config';
+import { FailoverThrottlerStorage } from './failover-throttler-storage';
 import { RateLimitGuard } from './rate-limit.guard';
 
 /**
@@ -14,9 +14,7 @@ import { RateLimitGuard } from './rate-limit.guard';
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({
         throttlers: [{ name: 'default', ttl: 60_000, limit: config.rateLimit.perMinute }],
-        storage: config.redisUrl
-          ? new ThrottlerStorageRedisService(config.redisUrl, { keyPrefix: config.redisKeyPrefix, lazyConnect: false })
-          : undefined,
+        storage: config.redisUrl ? new FailoverThrottlerStorage(config.redisUrl, config.redisKeyPrefix) : undefined,
       }),
     }),
   ],

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { AIMessage, type BaseMessage, ToolMessage } from '@langchain/core/messages';
 import { type BaseCheckpointSaver, Command } from '@langchain/langgraph';
 import { LRUCache } from 'lru-cache';
@@ -6,6 +6,8 @@ import { createAgent, type HITLRequest, humanInTheLoopMiddleware, modelFallbackM
 import { AppConfig } from '../../config/app-config';
 import type { ConsentAction, ConsentDecision } from '../consent/consent-request.entity';
 import type { AgentEvent, AgentInput, AgentRunContext } from './agent.events';
+import { AppMetrics } from '../metrics/app-metrics';
+import { GenAiMetricsCallback } from '../metrics/gen-ai-metrics.callback';
 import { CHECKPOINTER } from './checkpointer.provider';
 import { ModelRegistry } from './models/model-registry';
 import { AGENT_TOOLS, type AgentTool } from './tools/agent-tool';
@@ -34,6 +36,7 @@ export class AgentService {
     @Inject(AGENT_TOOLS) private readonly tools: AgentTool[],
     @Inject(CHECKPOINTER) private readonly checkpointer: BaseCheckpointSaver,
     private readonly config: AppConfig,
+    @Optional() private readonly metrics?: AppMetrics,
   ) {}
 
   toolDescriptions(): Array<{ name: string; sensitive: boolean }> {
@@ -51,6 +54,7 @@ export class AgentService {
       streamMode: ['messages', 'updates'],
       signal: context.signal,
       recursionLimit: RECURSION_LIMIT,
+      callbacks: this.metrics ? [new GenAiMetricsCallback(this.metrics, context.model)] : undefined,
       // Checkpoint when the run ends or pauses for consent, not after every step: it saves a
       // third of a reply's database writes. A crash mid-run loses only that run's agent state;
       // its text is kept by the chat module and marked interrupted.

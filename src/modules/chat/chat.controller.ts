@@ -13,6 +13,8 @@ import { ShutdownService } from '../../common/lifecycle/shutdown.service';
 import { ApiEnvelope, ApiErrors, ApiEventStream } from '../../common/openapi/api-docs.decorators';
 import { AppConfig } from '../../config/app-config';
 import { ConsentDecisionResultDto, DecideConsentDto } from '../consent/dto/consent.dto';
+import { idempotencyOf } from '../idempotency/idempotency.context';
+import { Idempotent } from '../idempotency/idempotent.decorator';
 import { ChatService } from './chat.service';
 import {
   CancelReplyDto,
@@ -47,16 +49,21 @@ export class ChatController {
    * the client goes away; re-attach with GET /chat/conversations/:id/stream.
    */
   @Post('message')
+  @Idempotent()
   @ApiProduces('application/json', 'text/event-stream')
   @ApiEnvelope(ChatReplyDto, { status: 200, eventStream: 'the reply as Server-Sent Events' })
   @ApiErrors(ErrorCode.ResourceNotFound, ErrorCode.Conflict, ErrorCode.QuotaExceeded, ErrorCode.ServiceUnavailable)
   async message(@CurrentUser() user: AuthUser, @Body() dto: SendMessageDto, @Req() req: Request, @Res() res: Response): Promise<void> {
+    // A retry (same Idempotency-Key) of a streamed message re-attaches to its reply from the start.
+    const reattach = idempotencyOf(req)?.reattach as { conversation_id: string; first_seq: number } | undefined;
+    if (reattach) return this.pipe(res, (signal) => this.chat.replay(reattach.conversation_id, user.id, reattach.first_seq - 1, signal));
     const started = await this.chat.send(user.id, dto);
     if (!(dto.stream ?? wantsEventStream(req))) {
       const reply: ChatReplyDto = await this.chat.awaitReply(started, user.id);
       res.status(200).json(wrap(reply));
       return;
     }
+    await idempotencyOf(req)?.streaming({ conversation_id: started.conversationId, message_id: started.messageId, first_seq: started.live.firstSeq });
     await this.pipe(res, (signal) => this.chat.replay(started.conversationId, user.id, started.live.firstSeq - 1, signal));
   }
 
@@ -89,7 +96,8 @@ export class ChatController {
 
   /** Starts an empty conversation, optionally with its model. */
   @Post('conversations')
-  @ApiErrors(ErrorCode.ServiceUnavailable)
+  @Idempotent()
+  @ApiErrors(ErrorCode.QuotaExceeded, ErrorCode.ServiceUnavailable)
   async create(@CurrentUser() user: AuthUser, @Body() dto: CreateConversationDto): Promise<ConversationDto> {
     return mapConversation(await this.chat.createConversation(user.id, dto), { message_count: 0, messages: [] });
   }

@@ -13,6 +13,7 @@ import { ReplyProgressRepository } from './reply-progress.repository';
 import { LiveReply, ReplyStreams } from './reply-streams';
 
 const FLUSH_INTERVAL_MS = 250;
+const STORE_RETRY_MS = 1000;
 /** A reply whose instance has not beaten for this long is considered dead (it can be taken over). */
 export const REPLY_STALE_SECONDS = 30;
 
@@ -87,11 +88,16 @@ export class ReplyRunner implements OnModuleInit {
     // One flush at a time: a tick that finds one running is skipped (writes coalesce instead of
     // queueing up behind a slow database), and the final flushes wait for it.
     let running: Promise<void> | undefined;
-    const flush = async () => {
+    const flush = async (): Promise<boolean> => {
       while (running) await running;
-      running = this.flush(live, state).catch((error) => this.logger.error({ err: error }, 'Flush failed'));
+      let stored = true;
+      running = this.flush(live, state).catch((error) => {
+        stored = false;
+        this.logger.error({ err: error }, 'Flush failed');
+      });
       await running;
       running = undefined;
+      return stored;
     };
     const timer = setInterval(() => void (running ? undefined : flush()), FLUSH_INTERVAL_MS);
 
@@ -149,12 +155,30 @@ export class ReplyRunner implements OnModuleInit {
       // reads the conversation right after `done` sees it complete.
       await flush();
       live.emit('done', { message_id: params.messageId, status: state.status, usage: state.usage });
-      await flush();
-      if (runUsage.total_tokens > 0) await this.usage.record(params.userId, runUsage).catch(() => undefined);
-      await this.conversations.releaseReply(params.conversationId, params.messageId, live.lastSeq).catch((error) => {
-        this.logger.error({ err: error, conversation_id: params.conversationId }, 'Could not release the conversation');
+      // If PostgreSQL is down, keep the final state in memory and retry until it returns, so the
+      // reply is stored rather than left `streaming` (the stale-claim takeover is the last resort).
+      await this.untilStored(params.conversationId, async () => {
+        if (!(await flush())) throw new Error('flush failed');
+        await this.conversations.releaseReply(params.conversationId, params.messageId, live.lastSeq);
       });
+      if (runUsage.total_tokens > 0) await this.usage.record(params.userId, runUsage).catch(() => undefined);
       this.streams.close(live);
+    }
+  }
+
+  /** Retries `store` every second while the database is unreachable, for up to the stale-claim window (or until shutdown). */
+  private async untilStored(conversationId: string, store: () => Promise<void>): Promise<void> {
+    const deadline = Date.now() + REPLY_STALE_SECONDS * 1000;
+    for (;;) {
+      try {
+        return await store();
+      } catch (error) {
+        if (Date.now() >= deadline || this.shutdown.isShuttingDown) {
+          this.logger.error({ err: error, conversation_id: conversationId }, 'Could not store the reply; it will be marked interrupted on takeover');
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, STORE_RETRY_MS));
+      }
     }
   }
 

@@ -1,9 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { AppConfig } from '../../config/app-config';
 import { hashToken } from '../auth/tokens.service';
+import { AppMetrics } from '../metrics/app-metrics';
 import { actionHash } from './action-hash';
 import { ConsentDecision, ConsentRequest, ConsentStatus } from './consent-request.entity';
 import { ConsentRepository } from './consent.repository';
@@ -20,6 +21,7 @@ export class ConsentService {
   constructor(
     private readonly consents: ConsentRepository,
     private readonly config: AppConfig,
+    @Optional() private readonly metrics?: AppMetrics,
   ) {}
 
   list(userId: string, query: { status?: ConsentStatus; limit: number; offset: number }) {
@@ -48,6 +50,7 @@ export class ConsentService {
 
     const decided = await this.consents.decide(request.id, userId, { status, decisions, reason, decidedBy: userId });
     if (!decided) throw new AppException(ErrorCode.Conflict, 'This consent request was already decided or has expired');
+    this.metrics?.consentDecisions.inc({ outcome: status });
 
     const tokens = decisions.filter((decision) => decision.type !== 'reject').map(() => randomBytes(24).toString('base64url'));
     const approvedDecisions = decisions.filter((decision) => decision.type !== 'reject');
@@ -66,6 +69,7 @@ export class ConsentService {
 
   /** Rejections for every action, as the expiry job resolves an unanswered request. */
   expiredDecisions(request: ConsentRequest): ConsentDecision[] {
+    this.metrics?.consentDecisions.inc({ outcome: 'expired' });
     return request.actions.map((action) => ({ type: 'reject', tool: action.tool, reason: 'The consent request expired without a decision.' }));
   }
 

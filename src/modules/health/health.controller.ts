@@ -13,6 +13,7 @@ import { RawResponse } from '../../common/http/envelope.interceptor';
 import { ShutdownService } from '../../common/lifecycle/shutdown.service';
 import { SkipRateLimit } from '../../common/rate-limit/skip-rate-limit.decorator';
 import { AppConfig } from '../../config/app-config';
+import { DatabaseProbe } from './database-probe.health';
 import { HealthRegistry } from './health.registry';
 import { EventLoopHealthIndicator } from './event-loop.health';
 import { MigrationsHealthIndicator } from './migrations.health';
@@ -40,6 +41,7 @@ export class HealthController {
     private readonly registry: HealthRegistry,
     private readonly shutdown: ShutdownService,
     private readonly config: AppConfig,
+    private readonly dbProbe: DatabaseProbe,
   ) {}
 
   /** Everything this instance depends on, including optional parts (LLM providers, Redis). */
@@ -79,13 +81,14 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   ready() {
+    const probe = this.dbProbe.run();
     return this.health.check([
       () => {
         const indicator = this.indicators.check('lifecycle');
         return this.shutdown.isShuttingDown ? indicator.down({ message: 'shutting down' }) : indicator.up();
       },
-      () => this.db.pingCheck('database', { timeout: 1000 }),
-      () => this.migrations.check(),
+      () => this.dbProbe.database(probe),
+      () => this.dbProbe.migrations(probe),
     ]);
   }
 }

@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { DatabaseProbe } from './database-probe.health';
 import { EventLoopHealthIndicator } from './event-loop.health';
 import { HealthController } from './health.controller';
 import { HealthRegistry } from './health.registry';
@@ -9,7 +10,7 @@ import { MigrationsHealthIndicator } from './migrations.health';
 @Module({
   imports: [TerminusModule.forRoot({ errorLogStyle: 'json' })],
   controllers: [HealthController],
-  providers: [HealthRegistry, MigrationsHealthIndicator, EventLoopHealthIndicator],
+  providers: [DatabaseProbe, HealthRegistry, MigrationsHealthIndicator, EventLoopHealthIndicator],
   exports: [HealthRegistry],
 })
 export class HealthModule {}

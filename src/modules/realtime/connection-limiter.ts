@@ -42,7 +42,8 @@ export class ConnectionLimiter implements OnModuleDestroy {
   }
 
   async acquire(userId: string, socketId: string): Promise<boolean> {
-    if (!this.redis) {
+    // Without Redis (or while it is down) the cap is counted on this instance only.
+    if (!this.redis || this.redis.status !== 'ready') {
       const sockets = this.local.get(userId) ?? new Set<string>();
       if (sockets.size >= this.limit) return false;
       sockets.add(socketId);
@@ -55,13 +56,12 @@ export class ConnectionLimiter implements OnModuleDestroy {
   }
 
   async release(userId: string, socketId: string): Promise<void> {
-    if (!this.redis) {
-      const sockets = this.local.get(userId);
-      sockets?.delete(socketId);
-      if (sockets?.size === 0) this.local.delete(userId);
+    const sockets = this.local.get(userId);
+    if (sockets?.delete(socketId)) {
+      if (sockets.size === 0) this.local.delete(userId);
       return;
     }
-    await this.redis.zrem(key(userId), socketId);
+    if (this.redis) await this.redis.zrem(key(userId), socketId);
   }
 
   /** Extends the leases of this instance's live connections (called periodically). */

@@ -35,8 +35,12 @@ export class RealtimeIoAdapter extends IoAdapter {
       allowRequest: (req, callback) => callback(null, isAllowedOrigin(req, origins)),
     } as IoServerOptions);
     if (this.config.redisUrl) {
-      const pub = new Redis(this.config.redisUrl);
-      const sub = pub.duplicate();
+      // Publishes are dropped, not queued, while Redis is away (this instance keeps serving its
+      // own sockets) and never reject unhandled; the subscriber resubscribes when it returns.
+      const pub = new Redis(this.config.redisUrl, { enableOfflineQueue: false });
+      const publish = pub.publish.bind(pub) as (channel: string, message: string) => Promise<number>;
+      pub.publish = ((channel: string, message: string) => publish(channel, message).catch(() => 0)) as typeof pub.publish;
+      const sub = new Redis(this.config.redisUrl);
       for (const client of [pub, sub]) {
         client.on('error', (error) => this.redisLogger.warn({ err: error }, 'Redis error (Socket.IO adapter)'));
         this.redisClients.push(client);

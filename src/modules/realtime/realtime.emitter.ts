@@ -15,6 +15,11 @@ export class RealtimeEmitter {
     this.namespace = namespace;
   }
 
+  /** Sockets connected to this instance (for metrics). */
+  get connectedSockets(): number {
+    return this.namespace?.sockets.size ?? 0;
+  }
+
   toUser<E extends ServerEventName>(userId: string, event: E, ...payload: Parameters<ServerToClientEvents[E]>): boolean {
     return this.emit(userRoom(userId), event, payload);
   }

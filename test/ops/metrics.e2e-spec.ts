@@ -1,0 +1,105 @@
+import request from 'supertest';
+import { createTestApp, TestApp } from '../helpers/app';
+import { FakeOpenAI } from '../helpers/fake-openai';
+import { eventsOf, sseRequest } from '../helpers/sse';
+import { bearer, createUser, TestUser } from '../helpers/users';
+import { connected } from '../realtime/socket-client';
+
+/** Value of one sample line `name{labels} value` whose labels include all of `labels`. */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const wanted = Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`));
+    if (wanted) return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return undefined;
+}
+
+describe('GET /metrics', () => {
+  const token = 'metrics-token-for-tests';
+  let llm: FakeOpenAI;
+  let sut: TestApp;
+  let user: TestUser;
+
+  beforeAll(async () => {
+    llm = await new FakeOpenAI().start();
+    sut = await createTestApp({ OPENAI_BASE_URL: llm.url, OPENAI_API_KEY: 'test-key', DEFAULT_MODEL: 'openai:gpt-test', METRICS_TOKEN: token });
+    user = await createUser(sut);
+  });
+  afterAll(async () => {
+    await sut.close();
+    await llm.stop();
+  });
+
+  const scrape = () => request(sut.url).get('/metrics').set(bearer(token));
+
+  it('asks for METRICS_TOKEN and answers Prometheus text outside /api, without the envelope', async () => {
+    const refused = await request(sut.url).get('/metrics').expect(401);
+    expect(refused.body.error.code).toBe('AUTHENTICATION_REQUIRED');
+    await request(sut.url).get('/metrics').set(bearer('wrong-token-of-some-length')).expect(401);
+    await request(sut.url).get('/api/metrics').set(bearer(token)).expect(404);
+
+    const res = await scrape().expect(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(res.text).toContain('# TYPE process_cpu_user_seconds_total counter');
+    expect(res.text).toContain('# TYPE nodejs_eventloop_lag_seconds gauge');
+    expect(sample(res.text, 'db_client_connection_max')).toBe(10);
+    expect(sample(res.text, 'http_sse_streams_active')).toBe(0);
+  });
+
+  it('shows the request, token and time-to-first-token series after a chat turn', async () => {
+    llm.script({ text: 'The quick brown fox jumps over the lazy dog.', delayMs: 20 });
+    const res = await sseRequest(sut.url, { path: '/api/v1/chat/message', token: user.accessToken, body: { message: 'tell me', stream: true } });
+    const events = eventsOf(res.frames);
+    expect(events.at(-1)).toMatchObject({ event: 'done', data: { status: 'complete' } });
+    const conversationId = events[0].data.conversation_id as string;
+    await sut.http().get(`/api/v1/chat/conversations/${conversationId}`).set(bearer(user.accessToken)).expect(200);
+
+    const text = (await scrape().expect(200)).text;
+    const model = { gen_ai_provider_name: 'openai', gen_ai_request_model: 'gpt-test' };
+    // Route templates, never ids.
+    expect(sample(text, 'http_server_request_duration_seconds_count', { http_route: '/api/v1/chat/message', http_request_method: 'POST', http_response_status_code: '200' })).toBe(1);
+    expect(sample(text, 'http_server_request_duration_seconds_count', { http_route: '/api/v1/chat/conversations/:id', http_response_status_code: '200' })).toBe(1);
+    expect(text).not.toContain(conversationId);
+
+    expect(sample(text, 'gen_ai_client_token_usage_sum', { ...model, gen_ai_token_type: 'input' })).toBe(11);
+    expect(sample(text, 'gen_ai_client_token_usage_sum', { ...model, gen_ai_token_type: 'output' })).toBe(7);
+    expect(sample(text, 'gen_ai_client_operation_duration_seconds_count', { ...model, error_type: '' })).toBe(1);
+    const duration = sample(text, 'gen_ai_client_operation_duration_seconds_sum', model)!;
+    const ttftCount = sample(text, 'gen_ai_server_time_to_first_token_seconds_count', model);
+    const ttft = sample(text, 'gen_ai_server_time_to_first_token_seconds_sum', model)!;
+    expect(ttftCount).toBe(1);
+    expect(ttft).toBeGreaterThan(0);
+    expect(ttft).toBeLessThanOrEqual(duration);
+    expect(duration).toBeLessThan(10);
+    expect(sample(text, 'http_sse_streams_active')).toBe(0);
+  });
+
+  it('counts tool executions by outcome', async () => {
+    llm.script({ toolCall: { name: 'calculator', args: { expression: '6*7' } } }, { text: '42' });
+    await sut.http().post('/api/v1/chat/message').set(bearer(user.accessToken)).send({ message: 'compute' }).expect(200);
+    const text = (await scrape()).text;
+    expect(sample(text, 'gen_ai_tool_calls_total', { gen_ai_tool_name: 'calculator', outcome: 'success' })).toBe(1);
+    expect(sample(text, 'gen_ai_client_operation_duration_seconds_count', { gen_ai_request_model: 'gpt-test', error_type: '' })).toBe(3);
+  });
+
+  it('counts open SSE streams and sockets while they are open', async () => {
+    llm.script({ text: 'one two three four five six seven eight', delayMs: 100 });
+    const socket = await connected(sut.url, user.accessToken);
+    const stream = sseRequest(sut.url, {
+      path: '/api/v1/chat/message',
+      token: user.accessToken,
+      body: { message: 'slowly', stream: true },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const during = (await scrape()).text;
+    await stream;
+    socket.close();
+    expect(sample(during, 'http_sse_streams_active')).toBe(1);
+    expect(sample(during, 'socketio_connected_sockets')).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const after = (await scrape()).text;
+    expect(sample(after, 'http_sse_streams_active')).toBe(0);
+    expect(sample(after, 'socketio_connected_sockets')).toBe(0);
+  });
+});
