@@ -19,6 +19,8 @@ import { JwtAuthGuard } from './modules/auth/guards/jwt-auth.guard';
 import { RolesGuard } from './modules/auth/guards/roles.guard';
 import { HealthModule } from './modules/health/health.module';
 import { RealtimeModule } from './modules/realtime/realtime.module';
+import { SessionsModule } from './modules/sessions/sessions.module';
+import { TeamsModule } from './modules/teams/teams.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -48,6 +50,8 @@ export class AppModule {
         ConsentModule,
         ChatModule,
         RealtimeModule,
+        SessionsModule,
+        TeamsModule,
         ...imports,
       ],
       providers: [

@@ -62,6 +62,17 @@ export class AppConfig {
     heartbeatSeconds: number;
   };
   readonly realtime: { sessionCheckSeconds: number; maxConnectionsPerUser: number };
+  readonly role: Env['APP_ROLE'];
+  readonly runs: {
+    workers: number;
+    heartbeatSeconds: number;
+    retryLimit: number;
+    queuePollMs: number;
+    superviseSeconds: number;
+    pollIntervalMs: number;
+  };
+  /** Per-user limits until a Settings module stores them per user (0 = unlimited). */
+  readonly limits: { maxSessions: number; maxRunsPerHour: number };
 
   constructor(env: Env) {
     this.nodeEnv = env.NODE_ENV;
@@ -120,6 +131,16 @@ export class AppConfig {
       sessionCheckSeconds: env.REALTIME_SESSION_CHECK_INTERVAL,
       maxConnectionsPerUser: env.REALTIME_MAX_CONNECTIONS_PER_USER,
     };
+    this.role = env.APP_ROLE;
+    this.runs = {
+      workers: env.APP_ROLE === 'api' ? 0 : env.RUN_WORKERS,
+      heartbeatSeconds: env.RUN_HEARTBEAT_SECONDS,
+      retryLimit: env.RUN_RETRY_LIMIT,
+      queuePollMs: env.RUN_QUEUE_POLL_MS,
+      superviseSeconds: env.RUN_SUPERVISE_SECONDS,
+      pollIntervalMs: env.RUN_POLL_INTERVAL_MS,
+    };
+    this.limits = { maxSessions: env.DEFAULT_MAX_SESSIONS, maxRunsPerHour: env.DEFAULT_MAX_RUNS_PER_HOUR };
   }
 
   /** A copy with some values replaced; tests use it to boot an app with other settings. */
