@@ -19,6 +19,7 @@ import { JwtAuthGuard } from './modules/auth/guards/jwt-auth.guard';
 import { RolesGuard } from './modules/auth/guards/roles.guard';
 import { HealthModule } from './modules/health/health.module';
 import { RealtimeModule } from './modules/realtime/realtime.module';
+import { RunsModule } from './modules/runs/runs.module';
 import { SessionsModule } from './modules/sessions/sessions.module';
 import { TeamsModule } from './modules/teams/teams.module';
 
@@ -52,6 +53,7 @@ export class AppModule {
         RealtimeModule,
         SessionsModule,
         TeamsModule,
+        RunsModule,
         ...imports,
       ],
       providers: [

@@ -1,0 +1,44 @@
+import { Injectable } from '@nestjs/common';
+import type { ConsentAction } from '../consent/consent-request.entity';
+import { RealtimeEmitter } from '../realtime/realtime.emitter';
+import { runRoom } from '../realtime/realtime.events';
+import { RunEvents } from './run-events';
+import type { RunExecution } from './run-execution';
+import type { Run } from './run.entity';
+import { RunsRepository } from './runs.repository';
+
+/** The last words of a run: its final event, and the owner's other sockets told it ended. */
+@Injectable()
+export class RunNotifier {
+  constructor(
+    private readonly events: RunEvents,
+    private readonly runs: RunsRepository,
+    private readonly realtime: RealtimeEmitter,
+  ) {}
+
+  async completed(run: Run): Promise<void> {
+    const data = completedPayload(run);
+    await this.events.append(run.id, 'run_completed', data);
+    // Sockets that subscribed to the run get it from the event log, in order; the rest here.
+    this.realtime.toUserExcept(run.userId, runRoom(run.id), 'run_completed', { id: 0, run_id: run.id, ...data });
+  }
+
+  /** A member needs consent: the run releases its worker until the decision enqueues it again. */
+  async paused(exec: RunExecution, actions: ConsentAction[], consentRequest?: Record<string, unknown>): Promise<void> {
+    exec.emit('consent_required', { consent_request: consentRequest ?? { actions } });
+    exec.emit('run_status', { status: 'awaiting_consent' });
+    exec.stop();
+    await exec.flush();
+    await this.runs.setStatus(exec.run.id, ['running'], 'awaiting_consent');
+  }
+}
+
+export function completedPayload(run: Run): Record<string, unknown> {
+  return {
+    status: run.status,
+    team_result: run.teamResult,
+    completed_at: run.completedAt?.toISOString() ?? null,
+    usage: run.usage,
+    ...(run.error ? { error: run.error } : {}),
+  };
+}
