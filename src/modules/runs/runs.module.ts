@@ -13,12 +13,13 @@ import { RunWorker } from './run-worker';
 import { Run } from './run.entity';
 import { RunsController } from './runs.controller';
 import { RunsRepository } from './runs.repository';
+import { RunsRealtime } from './runs.realtime';
 import { RunsService } from './runs.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Run, RunMessage]), AgentModule, SessionsModule, TeamsModule, RealtimeModule],
   controllers: [RunsController],
-  providers: [RunsService, RunsRepository, RunQueue, RunWorker, RunOrchestrator, RunEvents, RunNotifier],
+  providers: [RunsService, RunsRealtime, RunsRepository, RunQueue, RunWorker, RunOrchestrator, RunEvents, RunNotifier],
   exports: [RunsService, RunQueue],
 })
 export class RunsModule {}
