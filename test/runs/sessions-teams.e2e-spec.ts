@@ -103,6 +103,17 @@ describe('Sessions and teams', () => {
     await as(alice).get(`/teams/${id}`).expect(404);
   });
 
+  it('reports the run queue in /api/health: with no workers anywhere a run waits queued', async () => {
+    const sessionId = (await as(alice).post('/sessions', { name: 'queue' }).expect(201)).body.data.id;
+    const run = await as(alice).post('/runs', { session_id: sessionId, task: 'wait' }).expect(202);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const res = await sut.http().get('/api/health').expect(200);
+    expect(res.body.details.queue).toMatchObject({ status: 'up', workers: 0, active: 0 });
+    expect(res.body.details.queue.queued).toBeGreaterThanOrEqual(1);
+    expect(res.body.details.queue.oldest_queued_seconds).toBeGreaterThanOrEqual(1);
+    expect((await as(alice).get(`/runs/${run.body.data.id}`).expect(200)).body.data.status).toBe('queued');
+  });
+
   it('hides every session from other users (404)', async () => {
     const id = (await as(alice).post('/sessions', { name: 'private' }).expect(201)).body.data.id;
     await as(bob).get(`/sessions/${id}`).expect(404);

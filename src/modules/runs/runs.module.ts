@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AgentModule } from '../agent/agent.module';
 import { RealtimeModule } from '../realtime/realtime.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { TeamsModule } from '../teams/teams.module';
+import { QueueHealthIndicator } from './queue.health';
 import { RunEvents } from './run-events';
 import { RunMessage } from './run-message.entity';
 import { RunNotifier } from './run-notifier';
@@ -17,9 +19,9 @@ import { RunsRealtime } from './runs.realtime';
 import { RunsService } from './runs.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Run, RunMessage]), AgentModule, SessionsModule, TeamsModule, RealtimeModule],
+  imports: [TypeOrmModule.forFeature([Run, RunMessage]), TerminusModule, AgentModule, SessionsModule, TeamsModule, RealtimeModule],
   controllers: [RunsController],
-  providers: [RunsService, RunsRealtime, RunsRepository, RunQueue, RunWorker, RunOrchestrator, RunEvents, RunNotifier],
+  providers: [RunsService, RunsRealtime, QueueHealthIndicator, RunsRepository, RunQueue, RunWorker, RunOrchestrator, RunEvents, RunNotifier],
   exports: [RunsService, RunQueue],
 })
 export class RunsModule {}
