@@ -62,6 +62,7 @@ export class RunQueue implements OnApplicationBootstrap, OnModuleDestroy {
     const id = await boss.send(RUN_QUEUE, data, {
       db: { executeSql: async (text, values) => ({ rows: (await manager.queryRunner!.query(text, values, true)).records }) },
       group: { id: groupId },
+      retryLimit: this.config.runs.retryLimit,
       ...(startAfterSeconds ? { startAfter: startAfterSeconds } : {}),
     });
     if (!id) throw new Error('pg-boss did not accept the run job');
