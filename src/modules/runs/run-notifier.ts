@@ -1,5 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { AppConfig } from '../../config/app-config';
 import type { ConsentAction } from '../consent/consent-request.entity';
+import { ConsentRepository } from '../consent/consent.repository';
+import { mapConsentRequest } from '../consent/dto/consent.dto';
 import { RealtimeEmitter } from '../realtime/realtime.emitter';
 import { runRoom } from '../realtime/realtime.events';
 import { RunEvents } from './run-events';
@@ -14,6 +17,8 @@ export class RunNotifier {
     private readonly events: RunEvents,
     private readonly runs: RunsRepository,
     private readonly realtime: RealtimeEmitter,
+    private readonly consents: ConsentRepository,
+    private readonly config: AppConfig,
   ) {}
 
   async completed(run: Run): Promise<void> {
@@ -23,9 +28,19 @@ export class RunNotifier {
     this.realtime.toUserExcept(run.userId, runRoom(run.id), 'run_completed', { id: 0, run_id: run.id, ...data });
   }
 
-  /** A member needs consent: the run releases its worker until the decision enqueues it again. */
-  async paused(exec: RunExecution, actions: ConsentAction[], consentRequest?: Record<string, unknown>): Promise<void> {
-    exec.emit('consent_required', { consent_request: consentRequest ?? { actions } });
+  /**
+   * A member needs consent: the request is stored (linked to the run), the run waits as
+   * `awaiting_consent` and its worker is released; the decision enqueues the continuation.
+   */
+  async paused(exec: RunExecution, actions: ConsentAction[]): Promise<void> {
+    const request = await this.consents.create({
+      userId: exec.run.userId,
+      runId: exec.run.id,
+      actions,
+      expiresAt: new Date(Date.now() + this.config.chat.consentTtlSeconds * 1000),
+    });
+    await exec.message(exec.state.thread?.agent ?? 'system', 'status', `Waiting for consent: ${actions.map((action) => action.tool).join(', ')}`);
+    exec.emit('consent_required', { consent_request: mapConsentRequest(request) });
     exec.emit('run_status', { status: 'awaiting_consent' });
     exec.stop();
     await exec.flush();

@@ -3,6 +3,7 @@ import { PgBoss, type Job } from 'pg-boss';
 import { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { withAdvisoryLock } from '../../database/migrate';
+import type { AgentInput } from '../agent/agent.events';
 
 export const RUN_QUEUE = 'runs';
 const QUEUE_SETUP_LOCK = 727_374_003;
@@ -11,6 +12,8 @@ const JOB_EXPIRE_SECONDS = 2 * 3600 + 600;
 
 export interface RunJobData {
   run_id: string;
+  /** A continuation after a consent decision: resume the paused member with these decisions. */
+  resume?: AgentInput;
 }
 
 export type RunJobHandler = (job: Job<RunJobData>) => Promise<void>;

@@ -2,7 +2,6 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { Job } from 'pg-boss';
 import { ShutdownService } from '../../common/lifecycle/shutdown.service';
 import { AppConfig } from '../../config/app-config';
-import type { AgentInput } from '../agent/agent.events';
 import { providerFailure } from '../agent/completion.service';
 import { UsageService } from '../agent/usage.service';
 import type { TokenUsage } from '../chat/message.entity';
@@ -58,7 +57,7 @@ export class RunWorker implements OnModuleInit {
     this.live.get(runId)?.abort.abort(reason);
   }
 
-  async handle(job: Job<RunJobData & { resume?: AgentInput }>): Promise<void> {
+  async handle(job: Job<RunJobData>): Promise<void> {
     const runId = job.data.run_id;
     const claimed = await this.runs.claim(runId, job.id);
     if (!claimed) {
@@ -86,7 +85,7 @@ export class RunWorker implements OnModuleInit {
     }
   }
 
-  private async execute(exec: RunExecution, run: Run, job: Job<RunJobData & { resume?: AgentInput }>): Promise<void> {
+  private async execute(exec: RunExecution, run: Run, job: Job<RunJobData>): Promise<void> {
     try {
       await this.usage.assertWithinBudget(run.userId);
       exec.emit('run_status', { status: 'running' });
@@ -133,7 +132,7 @@ export class RunWorker implements OnModuleInit {
 
   private async sweep(staleSeconds: number): Promise<void> {
     try {
-      const failed = await this.runs.failAbandoned(staleSeconds, this.config.runs.retryLimit + 1);
+      const failed = await this.runs.failAbandoned(staleSeconds);
       for (const run of failed) await this.notifier.completed(run);
     } catch (error) {
       this.logger.warn({ err: error }, 'Run sweep failed');

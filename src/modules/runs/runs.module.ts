@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AgentModule } from '../agent/agent.module';
+import { ConsentModule } from '../consent/consent.module';
 import { RealtimeModule } from '../realtime/realtime.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { TeamsModule } from '../teams/teams.module';
@@ -19,7 +20,7 @@ import { RunsRealtime } from './runs.realtime';
 import { RunsService } from './runs.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Run, RunMessage]), TerminusModule, AgentModule, SessionsModule, TeamsModule, RealtimeModule],
+  imports: [TypeOrmModule.forFeature([Run, RunMessage]), TerminusModule, AgentModule, ConsentModule, SessionsModule, TeamsModule, RealtimeModule],
   controllers: [RunsController],
   providers: [RunsService, RunsRealtime, QueueHealthIndicator, RunsRepository, RunQueue, RunWorker, RunOrchestrator, RunEvents, RunNotifier],
   exports: [RunsService, RunQueue],

@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, Repository } from 'typeorm';
 import { returnedRows } from '../../database/pg-errors';
 import type { TokenUsage } from '../chat/message.entity';
+import { RUN_QUEUE } from './run-queue';
 import { RunMessage, RunMessageType } from './run-message.entity';
 import { Run, RunProgress, RunState, RunStatus, TeamResult, TeamSnapshot } from './run.entity';
 
@@ -106,18 +107,23 @@ export class RunsRepository {
     return returnedRows<{ id: string }>(rows).length ? this.findById(id) : null;
   }
 
-  async setStatus(id: string, from: RunStatus[], status: RunStatus): Promise<boolean> {
-    const rows = await this.runs.query(`UPDATE runs SET status = $3, updated_at = now() WHERE id = $1 AND status = ANY($2) RETURNING id`, [id, from, status]);
+  async setStatus(id: string, from: RunStatus[], status: RunStatus, manager: EntityManager = this.runs.manager): Promise<boolean> {
+    const rows = await manager.query(`UPDATE runs SET status = $3, updated_at = now() WHERE id = $1 AND status = ANY($2) RETURNING id`, [id, from, status]);
     return returnedRows(rows).length > 0;
   }
 
-  /** Runs left `running` by workers that stopped beating after their last allowed attempt. */
-  async failAbandoned(staleSeconds: number, maxAttempts: number): Promise<Run[]> {
+  /**
+   * Runs left `running` by a worker that stopped beating and whose job pg-boss will not run
+   * again (its retries are spent): nothing else would ever end them.
+   */
+  async failAbandoned(staleSeconds: number): Promise<Run[]> {
     const rows = await this.runs.query(
-      `UPDATE runs SET status = 'failed', completed_at = now(), updated_at = now(),
+      `UPDATE runs r SET status = 'failed', completed_at = now(), updated_at = now(),
          error = '{"code":"WORKER_LOST","message":"The worker running this run stopped and its retries are spent"}'::jsonb
-       WHERE status = 'running' AND heartbeat_at < now() - make_interval(secs => $1) AND attempts >= $2 RETURNING id`,
-      [staleSeconds, maxAttempts],
+       WHERE r.status = 'running' AND r.heartbeat_at < now() - make_interval(secs => $1)
+         AND NOT EXISTS (SELECT 1 FROM pgboss.job j WHERE j.name = $2 AND j.id = r.job_id AND j.state IN ('created', 'retry', 'active'))
+       RETURNING r.id`,
+      [staleSeconds, RUN_QUEUE],
     );
     const ids = returnedRows<{ id: string }>(rows).map((row) => row.id);
     return ids.length ? this.runs.findBy({ id: In(ids) }) : [];

@@ -6,6 +6,8 @@ import { UsageService } from '../agent/usage.service';
 import { SessionsService } from '../sessions/sessions.service';
 import { UserLimitsService } from '../sessions/user-limits.service';
 import { TeamsService } from '../teams/teams.service';
+import type { ConsentDecision, ConsentRequest } from '../consent/consent-request.entity';
+import { ConsentService } from '../consent/consent.service';
 import { CreateRunDto } from './dto/run.dto';
 import { RunEvents } from './run-events';
 import { RunNotifier } from './run-notifier';
@@ -28,11 +30,29 @@ export class RunsService implements OnModuleInit {
     private readonly teams: TeamsService,
     private readonly limits: UserLimitsService,
     private readonly usage: UsageService,
+    private readonly consent: ConsentService,
     private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {
     this.sessions.onDelete((sessionId, userId) => this.beforeSessionDelete(sessionId, userId));
+    this.consent.setRunResumer((request, decisions) => this.resumeAfterConsent(request, decisions));
+  }
+
+  /**
+   * The decision on a run's consent request (POST /chat/consent, or expiry): the run goes back
+   * to `queued` with a job that resumes the paused member's checkpoint, on whichever worker.
+   */
+  async resumeAfterConsent(request: ConsentRequest, decisions: ConsentDecision[]): Promise<void> {
+    const run = request.runId ? await this.runs.findOwned(request.runId, request.userId) : null;
+    if (!run) return;
+    const resumed = await this.runs.manager.transaction(async (manager) => {
+      if (!(await this.runs.setStatus(run.id, ['awaiting_consent'], 'queued', manager))) return false;
+      const jobId = await this.queue.send(manager, { run_id: run.id, resume: { kind: 'resume', decisions } }, run.sessionId);
+      await this.runs.setJob(manager, run.id, jobId);
+      return true;
+    });
+    if (resumed) await this.events.append(run.id, 'run_status', { status: 'queued' });
   }
 
   /**
