@@ -1,3 +1,4 @@
+import { DataSource } from 'typeorm';
 import { createTestApp, TestApp } from '../helpers/app';
 import { FakeOpenAI } from '../helpers/fake-openai';
 import { eventsOf, sseRequest } from '../helpers/sse';
@@ -158,6 +159,28 @@ describe('Runs through the real OpenAI client', () => {
     const secondDone = await waitForRun(sut, user, second);
     expect(Date.parse(secondDone.started_at)).toBeGreaterThanOrEqual(Date.parse(firstDone.completed_at));
     expect(secondDone.status).toBe('completed');
+  });
+
+  it('deleting a session cancels its running run and removes its runs, messages, events and checkpoints', async () => {
+    const teamId = await team('sequential', ['one', 'two']);
+    llm.script({ text: 'first one' }, { text: 'first two' }, { text: 'second one' }, { text: 'a b c d e f g h i j k l m n o p q r s t', delayMs: 200 });
+    const sessionId = await createSession(sut, user);
+    const finished = await startRun(sut, user, { session_id: sessionId, task: 'First', team_id: teamId });
+    const running = await startRun(sut, user, { session_id: sessionId, task: 'Second', team_id: teamId });
+    await waitForRun(sut, user, running, (run) => run.messages.some((m: { agent: string }) => m.agent === 'two'));
+    expect((await getRun(sut, user, finished)).status).toBe('completed');
+    const dataSource = sut.app.get(DataSource);
+    const threads = async () => Number((await dataSource.query(`SELECT count(*) AS n FROM langgraph.checkpoints WHERE thread_id LIKE $1 OR thread_id LIKE $2`, [`${finished}%`, `${running}%`]))[0].n);
+    expect(await threads()).toBeGreaterThan(0);
+    await sut.http().delete(`/api/v1/sessions/${sessionId}`).set(bearer(user.accessToken)).expect(200);
+    await sut.http().get(`/api/v1/runs/${running}`).set(bearer(user.accessToken)).expect(404);
+    await sut.http().get(`/api/v1/runs/${finished}`).set(bearer(user.accessToken)).expect(404);
+    expect(await threads()).toBe(0);
+    const left = await dataSource.query(`SELECT (SELECT count(*) FROM run_messages WHERE run_id = ANY($1))::int AS messages, (SELECT count(*) FROM run_events WHERE run_id = ANY($1))::int AS events`, [[finished, running]]);
+    expect(left).toEqual([{ messages: 0, events: 0 }]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The cancelled run made no model call after its second member's.
+    expect(calls()).toHaveLength(4);
   });
 
   it('BOLA: another user gets 404 on the session, run, team and stream', async () => {
