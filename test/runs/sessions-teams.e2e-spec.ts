@@ -1,3 +1,4 @@
+import { UsageService } from '../../src/modules/agent/usage.service';
 import { createTestApp, TestApp } from '../helpers/app';
 import { bearer, createUser, TestUser } from '../helpers/users';
 
@@ -7,7 +8,7 @@ describe('Sessions and teams', () => {
   let bob: TestUser;
 
   beforeAll(async () => {
-    sut = await createTestApp({ DEFAULT_MAX_SESSIONS: '10', RUN_WORKERS: '0' });
+    sut = await createTestApp({ DEFAULT_MAX_SESSIONS: '10', RUN_WORKERS: '0', DEFAULT_MAX_TOKENS_PER_DAY: '500' });
     alice = await createUser(sut);
     bob = await createUser(sut);
   });
@@ -114,6 +115,15 @@ describe('Sessions and teams', () => {
     expect((await as(alice).get(`/runs/${run.body.data.id}`).expect(200)).body.data.status).toBe('queued');
   });
 
+  it('refuses a run once the daily token budget is spent (429 QUOTA_EXCEEDED, before anything is stored)', async () => {
+    const dave = await createUser(sut);
+    const sessionId = (await as(dave).post('/sessions', { name: 'budget' }).expect(201)).body.data.id;
+    await sut.app.get(UsageService).record(dave.id, { input_tokens: 300, output_tokens: 300, total_tokens: 600 });
+    const res = await as(dave).post('/runs', { session_id: sessionId, task: 'too expensive' }).expect(429);
+    expect(res.body.error).toMatchObject({ code: 'QUOTA_EXCEEDED', details: { limit: 500, used: 600 } });
+    expect((await as(dave).get('/runs').expect(200)).body.pagination.total).toBe(0);
+  });
+
   it('hides every session from other users (404)', async () => {
     const id = (await as(alice).post('/sessions', { name: 'private' }).expect(201)).body.data.id;
     await as(bob).get(`/sessions/${id}`).expect(404);
@@ -121,5 +131,22 @@ describe('Sessions and teams', () => {
     await as(bob).del(`/sessions/${id}`).expect(404);
     expect((await as(bob).get('/sessions').expect(200)).body.data).toEqual([]);
     await as(alice).get(`/sessions/${id}`).expect(200);
+  });
+});
+
+describe('APP_ROLE=worker', () => {
+  let worker: TestApp;
+  beforeAll(async () => {
+    worker = await createTestApp({ APP_ROLE: 'worker', RUN_WORKERS: '1' });
+  });
+  afterAll(() => worker.close());
+
+  it('answers health checks and nothing else', async () => {
+    await worker.http().get('/api/live').expect(200);
+    const health = await worker.http().get('/api/health').expect(200);
+    expect(health.body.details.queue).toMatchObject({ status: 'up', role: 'worker', workers: 1 });
+    const res = await worker.http().post('/api/v1/auth/register').send({ email: 'w@example.com', username: 'worker1', password: 'correct horse battery' }).expect(404);
+    expect(res.body.error.code).toBe('RESOURCE_NOT_FOUND');
+    await worker.http().get('/api/v1/teams').expect(404);
   });
 });
