@@ -70,6 +70,7 @@ export class AppConfig {
     queuePollMs: number;
     superviseSeconds: number;
     pollIntervalMs: number;
+    queueSchema: string;
   };
   /** Per-user limits until a Settings module stores them per user (0 = unlimited). */
   readonly limits: { maxSessions: number; maxRunsPerHour: number };
@@ -139,6 +140,7 @@ export class AppConfig {
       queuePollMs: env.RUN_QUEUE_POLL_MS,
       superviseSeconds: env.RUN_SUPERVISE_SECONDS,
       pollIntervalMs: env.RUN_POLL_INTERVAL_MS,
+      queueSchema: env.RUN_QUEUE_SCHEMA,
     };
     this.limits = { maxSessions: env.DEFAULT_MAX_SESSIONS, maxRunsPerHour: env.DEFAULT_MAX_RUNS_PER_HOUR };
   }

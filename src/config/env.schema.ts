@@ -155,6 +155,8 @@ export const envSchema = z
     RUN_QUEUE_POLL_MS: int(2000, 500),
     RUN_SUPERVISE_SECONDS: int(30, 1),
     RUN_POLL_INTERVAL_MS: int(300, 20),
+    // pg-boss's schema; deployments (or test suites) sharing one database keep their queues apart.
+    RUN_QUEUE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,49}$/, 'expected a lowercase schema name').default('pgboss'),
     DEFAULT_MAX_SESSIONS: int(100, 0),
     DEFAULT_MAX_RUNS_PER_HOUR: int(50, 0),
   })

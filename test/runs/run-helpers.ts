@@ -1,8 +1,20 @@
+import { randomBytes } from 'node:crypto';
 import type { TestApp } from '../helpers/app';
 import { bearer, type TestUser } from '../helpers/users';
 
-/** Fast queue settings so runs start, beat and are swept in seconds. */
-export const FAST_RUNS = { RUN_QUEUE_POLL_MS: '500', RUN_POLL_INTERVAL_MS: '50', RUN_HEARTBEAT_SECONDS: '10', RUN_SUPERVISE_SECONDS: '2' };
+/**
+ * Fast queue settings so runs start, beat and are swept in seconds, and a queue schema of this
+ * suite's own: suites share the run's database, and one suite's workers must never take
+ * another's jobs (they talk to another fake model).
+ */
+export const FAST_RUNS = {
+  RUN_WORKERS: '2',
+  RUN_QUEUE_POLL_MS: '500',
+  RUN_POLL_INTERVAL_MS: '50',
+  RUN_HEARTBEAT_SECONDS: '10',
+  RUN_SUPERVISE_SECONDS: '2',
+  RUN_QUEUE_SCHEMA: `pgboss_${randomBytes(4).toString('hex')}`,
+};
 
 /** GET /runs/:id's data, loosely typed for assertions. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -1,6 +1,7 @@
 import { UsageService } from '../../src/modules/agent/usage.service';
 import { createTestApp, TestApp } from '../helpers/app';
 import { bearer, createUser, TestUser } from '../helpers/users';
+import { FAST_RUNS } from './run-helpers';
 
 describe('Sessions and teams', () => {
   let sut: TestApp;
@@ -8,7 +9,7 @@ describe('Sessions and teams', () => {
   let bob: TestUser;
 
   beforeAll(async () => {
-    sut = await createTestApp({ DEFAULT_MAX_SESSIONS: '10', RUN_WORKERS: '0', DEFAULT_MAX_TOKENS_PER_DAY: '500' });
+    sut = await createTestApp({ DEFAULT_MAX_SESSIONS: '10', RUN_WORKERS: '0', DEFAULT_MAX_TOKENS_PER_DAY: '500', RUN_QUEUE_SCHEMA: FAST_RUNS.RUN_QUEUE_SCHEMA });
     alice = await createUser(sut);
     bob = await createUser(sut);
   });
@@ -137,7 +138,7 @@ describe('Sessions and teams', () => {
 describe('APP_ROLE=worker', () => {
   let worker: TestApp;
   beforeAll(async () => {
-    worker = await createTestApp({ APP_ROLE: 'worker', RUN_WORKERS: '1' });
+    worker = await createTestApp({ APP_ROLE: 'worker', RUN_WORKERS: '1', RUN_QUEUE_SCHEMA: FAST_RUNS.RUN_QUEUE_SCHEMA });
   });
   afterAll(() => worker.close());
 

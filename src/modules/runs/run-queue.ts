@@ -29,6 +29,8 @@ export class RunQueue implements OnApplicationBootstrap, OnModuleDestroy {
   private boss?: PgBoss;
   private started?: Promise<PgBoss>;
   private handler?: RunJobHandler;
+  private startError?: Error;
+  private stopping = false;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -40,20 +42,34 @@ export class RunQueue implements OnApplicationBootstrap, OnModuleDestroy {
     this.handler = handler;
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    const boss = await this.start();
-    if (this.handler && this.config.runs.workers > 0) {
-      await boss.work<RunJobData>(
-        RUN_QUEUE,
-        {
-          localConcurrency: this.config.runs.workers,
-          groupConcurrency: 1,
-          pollingIntervalSeconds: this.config.runs.queuePollMs / 1000,
-          heartbeatRefreshSeconds: Math.max(1, Math.floor(this.config.runs.heartbeatSeconds / 3)),
+  /**
+   * Starts pg-boss (and this instance's workers) in the background: a cold queue schema must not
+   * hold up the HTTP server. Sends and cancels wait for it; health reports a failed start.
+   */
+  onApplicationBootstrap(): void {
+    this.start()
+      .then(
+        (boss) => this.startWorkers(boss),
+        (error: unknown) => {
+          this.startError = error as Error;
+          this.logger.error({ err: error }, 'pg-boss did not start: runs cannot be queued or executed here');
         },
-        async ([job]) => this.handler!(job),
-      );
-    }
+      )
+      .catch((error: unknown) => this.logger.error({ err: error }, 'Run workers did not start'));
+  }
+
+  private async startWorkers(boss: PgBoss): Promise<void> {
+    if (!this.handler || this.config.runs.workers === 0 || this.stopping) return;
+    await boss.work<RunJobData>(
+      RUN_QUEUE,
+      {
+        localConcurrency: this.config.runs.workers,
+        groupConcurrency: 1,
+        pollingIntervalSeconds: this.config.runs.queuePollMs / 1000,
+        heartbeatRefreshSeconds: Math.max(1, Math.floor(this.config.runs.heartbeatSeconds / 3)),
+      },
+      async ([job]) => this.handler!(job),
+    );
   }
 
   start(): Promise<PgBoss> {
@@ -77,19 +93,27 @@ export class RunQueue implements OnApplicationBootstrap, OnModuleDestroy {
     await (await this.start()).cancel(RUN_QUEUE, jobId).catch((error) => this.logger.warn({ err: error, job_id: jobId }, 'Could not cancel the job'));
   }
 
-  /** For health: queue depth and the age of the oldest queued job. */
+  /** pg-boss's job table, for queries of our own (health, abandoned runs). */
+  get jobTable(): string {
+    return `${this.config.runs.queueSchema}.job`;
+  }
+
+  /** For health: queue depth and the age of the oldest queued job (zeros before the queue exists). */
   async stats(): Promise<{ queued: number; active: number; oldestQueuedSeconds: number }> {
-    await this.start();
+    if (this.startError) throw this.startError;
+    const [exists] = await this.dataSource.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [this.jobTable]);
+    if (!exists.ok) return { queued: 0, active: 0, oldestQueuedSeconds: 0 };
     const [row] = await this.dataSource.query(
       `SELECT count(*) FILTER (WHERE state IN ('created', 'retry'))::int AS queued, count(*) FILTER (WHERE state = 'active')::int AS active,
               coalesce(extract(epoch FROM now() - min(created_on) FILTER (WHERE state IN ('created', 'retry'))), 0)::float AS oldest
-       FROM pgboss.job WHERE name = $1`,
+       FROM ${this.jobTable} WHERE name = $1`,
       [RUN_QUEUE],
     );
     return { queued: row.queued, active: row.active, oldestQueuedSeconds: Math.round(row.oldest) };
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.stopping = true;
     if (!this.started) return;
     const boss = await this.started.catch(() => undefined);
     await boss?.stop({ graceful: true, timeout: 5000 }).catch((error) => this.logger.warn({ err: error }, 'pg-boss stop failed'));
@@ -99,6 +123,7 @@ export class RunQueue implements OnApplicationBootstrap, OnModuleDestroy {
     const url = (this.dataSource.options as { url?: string }).url;
     const boss = new PgBoss({
       connectionString: url,
+      schema: this.config.runs.queueSchema,
       max: 4,
       application_name: 'agent-backend-queue',
       superviseIntervalSeconds: this.config.runs.superviseSeconds,

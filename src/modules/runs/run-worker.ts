@@ -132,7 +132,7 @@ export class RunWorker implements OnModuleInit {
 
   private async sweep(staleSeconds: number): Promise<void> {
     try {
-      const failed = await this.runs.failAbandoned(staleSeconds);
+      const failed = await this.runs.failAbandoned(staleSeconds, this.queue.jobTable);
       for (const run of failed) await this.notifier.completed(run);
     } catch (error) {
       this.logger.warn({ err: error }, 'Run sweep failed');

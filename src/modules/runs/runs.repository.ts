@@ -116,12 +116,12 @@ export class RunsRepository {
    * Runs left `running` by a worker that stopped beating and whose job pg-boss will not run
    * again (its retries are spent): nothing else would ever end them.
    */
-  async failAbandoned(staleSeconds: number): Promise<Run[]> {
+  async failAbandoned(staleSeconds: number, jobTable: string): Promise<Run[]> {
     const rows = await this.runs.query(
       `UPDATE runs r SET status = 'failed', completed_at = now(), updated_at = now(),
          error = '{"code":"WORKER_LOST","message":"The worker running this run stopped and its retries are spent"}'::jsonb
        WHERE r.status = 'running' AND r.heartbeat_at < now() - make_interval(secs => $1)
-         AND NOT EXISTS (SELECT 1 FROM pgboss.job j WHERE j.name = $2 AND j.id = r.job_id AND j.state IN ('created', 'retry', 'active'))
+         AND NOT EXISTS (SELECT 1 FROM ${jobTable} j WHERE j.name = $2 AND j.id = r.job_id AND j.state IN ('created', 'retry', 'active'))
        RETURNING r.id`,
       [staleSeconds, RUN_QUEUE],
     );
