@@ -14,6 +14,8 @@ export interface RunJobData {
   run_id: string;
   /** A continuation after a consent decision: resume the paused member with these decisions. */
   resume?: AgentInput;
+  /** How often the run found its session busy (the next look backs off). */
+  busy_tries?: number;
 }
 
 export type RunJobHandler = (job: Job<RunJobData>) => Promise<void>;

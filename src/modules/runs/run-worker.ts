@@ -13,8 +13,11 @@ import { RunJobData, RunQueue } from './run-queue';
 import { Run, TERMINAL_STATUSES } from './run.entity';
 import { RunsRepository } from './runs.repository';
 
-/** A session busy with another run (e.g. one waiting for consent): look again after this. */
-const BUSY_RETRY_SECONDS = 2;
+/**
+ * A session busy with another run (one waiting for consent: its job has ended, so group
+ * concurrency no longer holds it back): look again after 2 s, backing off to 30 s.
+ */
+const busyRetrySeconds = (tries: number) => Math.min(2 ** (tries + 1), 30);
 
 /**
  * Executes run jobs. A job claims its run with a conditional UPDATE (queued, or running after
@@ -63,7 +66,11 @@ export class RunWorker implements OnModuleInit {
     if (!claimed) {
       const run = await this.runs.findById(runId);
       if (!run || TERMINAL_STATUSES.includes(run.status) || run.status === 'awaiting_consent') return;
-      await this.runs.manager.transaction((manager) => this.queue.send(manager, job.data, run.sessionId, BUSY_RETRY_SECONDS));
+      const tries = job.data.busy_tries ?? 0;
+      await this.runs.manager.transaction(async (manager) => {
+        const jobId = await this.queue.send(manager, { ...job.data, busy_tries: tries + 1 }, run.sessionId, busyRetrySeconds(tries));
+        await this.runs.setJob(manager, run.id, jobId);
+      });
       return;
     }
     const exec = new RunExecution(claimed, this.runs, this.events, this.config.runs.pollIntervalMs);
