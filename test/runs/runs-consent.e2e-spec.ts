@@ -81,4 +81,23 @@ describe('Consent inside runs', () => {
     await app.http().post(`/api/v1/runs/${waiting}/cancel`).set(bearer(user.accessToken)).expect(200);
     expect((await waitForRun(app, user, waiting)).status).toBe('cancelled');
   });
+
+  it('a run awaiting consent still holds its session: the next run waits queued until it ends', async () => {
+    const app = second ?? first!;
+    llm.reset();
+    llm.script({ toolCall: { name: 'submit_document', args: { title: 'Hold', content: 'h' } } }, { text: 'Submitted it.' }, { text: 'Next run done.' });
+    const sessionId = await createSession(app, user);
+    const holder = await startRun(app, user, { session_id: sessionId, task: 'Submit and hold', team_id: 'general' });
+    await waitForRun(app, user, holder, (run) => run.status === 'awaiting_consent');
+    const next = await startRun(app, user, { session_id: sessionId, task: 'Then this', team_id: 'general' });
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect((await waitForRun(app, user, next, () => true)).status).toBe('queued');
+    const consents = await app.http().get('/api/v1/consents?status=pending').set(bearer(user.accessToken)).expect(200);
+    const pending = consents.body.data.find((c: { run_id: string }) => c.run_id === holder);
+    await app.http().post('/api/v1/chat/consent').set(bearer(user.accessToken)).send({ consent_request_id: pending.id, approved: true }).expect(200);
+    const held = await waitForRun(app, user, holder);
+    const after = await waitForRun(app, user, next, undefined, 45_000);
+    expect([held.status, after.status]).toEqual(['completed', 'completed']);
+    expect(Date.parse(after.started_at)).toBeGreaterThanOrEqual(Date.parse(held.completed_at));
+  });
 });
