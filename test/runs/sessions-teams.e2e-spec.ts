@@ -105,7 +105,7 @@ describe('Sessions and teams', () => {
     await as(alice).get(`/teams/${id}`).expect(404);
   });
 
-  it('reports the run queue in /api/health: with no workers anywhere a run waits queued', async () => {
+  it('reports the run queue in /api/health (with no workers a run waits queued), and cancels a queued run at once', async () => {
     const sessionId = (await as(alice).post('/sessions', { name: 'queue' }).expect(201)).body.data.id;
     const run = await as(alice).post('/runs', { session_id: sessionId, task: 'wait' }).expect(202);
     await new Promise((resolve) => setTimeout(resolve, 1100));
@@ -114,6 +114,13 @@ describe('Sessions and teams', () => {
     expect(res.body.details.queue.queued).toBeGreaterThanOrEqual(1);
     expect(res.body.details.queue.oldest_queued_seconds).toBeGreaterThanOrEqual(1);
     expect((await as(alice).get(`/runs/${run.body.data.id}`).expect(200)).body.data.status).toBe('queued');
+
+    // A queued run cancels at once; its stream ends with run_completed {status: cancelled}.
+    const cancelled = await as(alice).post(`/runs/${run.body.data.id}/cancel`, {}).expect(200);
+    expect(cancelled.body).toMatchObject({ message: 'Run cancelled', data: { status: 'cancelled', error: { code: 'CANCELLED' } } });
+    const stream = await sut.http().get(`/api/v1/runs/${run.body.data.id}/stream`).set(bearer(alice.accessToken)).expect(200);
+    expect(stream.text).toMatch(/event: run_completed\ndata: \{[^\n]*"status":"cancelled"/);
+    expect(stream.text.trimEnd().endsWith('data: [DONE]')).toBe(true);
   });
 
   it('refuses a run once the daily token budget is spent (429 QUOTA_EXCEEDED, before anything is stored)', async () => {
