@@ -1,8 +1,9 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { HttpExceptionFilter } from './common/errors/http-exception.filter';
 import { EnvelopeInterceptor } from './common/http/envelope.interceptor';
 import { createValidationPipe } from './common/http/validation';
+import { WorkerRoleMiddleware } from './common/http/worker-role.middleware';
 import { LifecycleModule } from './common/lifecycle/lifecycle.module';
 import { LoggingModule } from './common/logging/logging.module';
 import { AppConfig } from './config/app-config';
@@ -21,6 +22,9 @@ import { HealthModule } from './modules/health/health.module';
 import { IdempotencyModule } from './modules/idempotency/idempotency.module';
 import { MetricsModule } from './modules/metrics/metrics.module';
 import { RealtimeModule } from './modules/realtime/realtime.module';
+import { RunsModule } from './modules/runs/runs.module';
+import { SessionsModule } from './modules/sessions/sessions.module';
+import { TeamsModule } from './modules/teams/teams.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -33,7 +37,11 @@ export interface AppModuleOptions {
 type ModuleImport = NonNullable<DynamicModule['imports']>[number];
 
 @Module({})
-export class AppModule {
+export class AppModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(WorkerRoleMiddleware).forRoutes('{*path}');
+  }
+
   static forRoot({ config, databaseUrl, imports = [] }: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
@@ -52,6 +60,9 @@ export class AppModule {
         ConsentModule,
         ChatModule,
         RealtimeModule,
+        SessionsModule,
+        TeamsModule,
+        RunsModule,
         ...imports,
       ],
       providers: [

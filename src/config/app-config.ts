@@ -55,7 +55,8 @@ export class AppConfig {
   /** The key before the last rotation: secrets it sealed stay readable. */
   readonly encryptionKeyPrevious?: string;
   readonly rateLimit: { perMinute: number; authPerMinute: number };
-  readonly limits: { maxConversationsPerUser: number; maxConcurrentStreamsPerUser: number };
+  /** Per-user limits; sessions and runs per hour are defaults until a Settings module stores them per user (0 = unlimited). */
+  readonly limits: { maxConversationsPerUser: number; maxConcurrentStreamsPerUser: number; maxSessions: number; maxRunsPerHour: number };
   readonly submitWebhookUrl?: string;
   readonly llm: {
     /** `provider:model`; unset: the first configured provider's default, or the demo model. */
@@ -82,6 +83,16 @@ export class AppConfig {
   readonly metricsToken?: string;
   /** How often expired Idempotency-Key records are deleted. */
   readonly idempotencySweepSeconds: number;
+  readonly role: Env['APP_ROLE'];
+  readonly runs: {
+    workers: number;
+    heartbeatSeconds: number;
+    retryLimit: number;
+    queuePollMs: number;
+    superviseSeconds: number;
+    pollIntervalMs: number;
+    queueSchema: string;
+  };
 
   constructor(env: Env) {
     this.nodeEnv = env.NODE_ENV;
@@ -127,6 +138,8 @@ export class AppConfig {
     this.limits = {
       maxConversationsPerUser: env.MAX_CONVERSATIONS_PER_USER,
       maxConcurrentStreamsPerUser: env.MAX_CONCURRENT_STREAMS_PER_USER,
+      maxSessions: env.DEFAULT_MAX_SESSIONS,
+      maxRunsPerHour: env.DEFAULT_MAX_RUNS_PER_HOUR,
     };
     this.submitWebhookUrl = env.SUBMIT_WEBHOOK_URL;
     this.llm = {
@@ -158,6 +171,16 @@ export class AppConfig {
     };
     this.metricsToken = env.METRICS_TOKEN;
     this.idempotencySweepSeconds = env.IDEMPOTENCY_SWEEP_INTERVAL;
+    this.role = env.APP_ROLE;
+    this.runs = {
+      workers: env.APP_ROLE === 'api' ? 0 : env.RUN_WORKERS,
+      heartbeatSeconds: env.RUN_HEARTBEAT_SECONDS,
+      retryLimit: env.RUN_RETRY_LIMIT,
+      queuePollMs: env.RUN_QUEUE_POLL_MS,
+      superviseSeconds: env.RUN_SUPERVISE_SECONDS,
+      pollIntervalMs: env.RUN_POLL_INTERVAL_MS,
+      queueSchema: env.RUN_QUEUE_SCHEMA,
+    };
   }
 
   /** A copy with some values replaced; tests use it to boot an app with other settings. */

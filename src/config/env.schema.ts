@@ -174,6 +174,21 @@ export const envSchema = z
     // (logout, disabled account), and the per-user connection cap (counted across instances).
     REALTIME_SESSION_CHECK_INTERVAL: duration('5s'),
     REALTIME_MAX_CONNECTIONS_PER_USER: int(5, 1),
+
+    // Runs (DESIGN.md 7b, 7e). APP_ROLE=api starts no workers; worker serves no public routes.
+    APP_ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+    RUN_WORKERS: int(2, 0),
+    RUN_HEARTBEAT_SECONDS: int(30, 10),
+    RUN_RETRY_LIMIT: int(2, 0),
+    // How often pg-boss looks for jobs and runs its supervisor (missed heartbeats), and how often
+    // a running run checks for a cancel and a stream polls for new events.
+    RUN_QUEUE_POLL_MS: int(2000, 500),
+    RUN_SUPERVISE_SECONDS: int(30, 1),
+    RUN_POLL_INTERVAL_MS: int(300, 20),
+    // pg-boss's schema; deployments (or test suites) sharing one database keep their queues apart.
+    RUN_QUEUE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,49}$/, 'expected a lowercase schema name').default('pgboss'),
+    DEFAULT_MAX_SESSIONS: int(100, 0),
+    DEFAULT_MAX_RUNS_PER_HOUR: int(50, 0),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;

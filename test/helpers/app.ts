@@ -39,6 +39,8 @@ export function testConfig(overrides: Partial<Record<keyof Env, string>> = {}): 
       RATE_LIMIT_AUTH_PER_MINUTE: '100000',
       // Every suite's apps live in one jest process, whose heap is not a server's.
       HEALTH_MAX_HEAP_MB: '16384',
+      // No run workers unless a suite asks (test/runs): they would poll the shared queue.
+      RUN_WORKERS: '0',
       ...overrides,
     }),
   );

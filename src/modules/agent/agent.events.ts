@@ -1,3 +1,4 @@
+import type { StructuredToolInterface } from '@langchain/core/tools';
 import type { ConsentAction, ConsentDecision } from '../consent/consent-request.entity';
 import type { StoredToolCall, StoredToolResult, TokenUsage } from '../chat/message.entity';
 
@@ -13,7 +14,16 @@ export type AgentInput = { kind: 'message'; text: string } | { kind: 'resume'; d
 
 export interface AgentRunContext {
   userId: string;
+  /** The checkpoint thread: a conversation id, or a run's thread (runs). */
   conversationId: string;
   model: string;
   signal: AbortSignal;
+  /** A team member (runs): its own prompt, a subset of the tools, and extra tools built per run. */
+  member?: AgentMemberSpec;
+}
+
+export interface AgentMemberSpec {
+  systemPrompt: string;
+  tools: string[];
+  extraTools?: StructuredToolInterface[];
 }

@@ -5,7 +5,7 @@ import { LRUCache } from 'lru-cache';
 import { createAgent, type HITLRequest, humanInTheLoopMiddleware, modelFallbackMiddleware } from 'langchain';
 import { AppConfig } from '../../config/app-config';
 import type { ConsentAction, ConsentDecision } from '../consent/consent-request.entity';
-import type { AgentEvent, AgentInput, AgentRunContext } from './agent.events';
+import type { AgentEvent, AgentInput, AgentMemberSpec, AgentRunContext } from './agent.events';
 import { AppMetrics } from '../metrics/app-metrics';
 import { GenAiMetricsCallback } from '../metrics/gen-ai-metrics.callback';
 import { CHECKPOINTER } from './checkpointer.provider';
@@ -44,7 +44,7 @@ export class AgentService {
   }
 
   async *run(input: AgentInput, context: AgentRunContext): AsyncGenerator<AgentEvent> {
-    const agent = await this.agentFor(context.model);
+    const agent = context.member ? await this.memberAgent(context.model, context.member) : await this.agentFor(context.model);
     const payload =
       input.kind === 'message'
         ? { messages: [{ role: 'user', content: input.text }] }
@@ -126,7 +126,20 @@ export class AgentService {
     return agent;
   }
 
-  private async build(model: string): Promise<Agent> {
+  /** A team member's agent; cached per model, prompt and tools unless it has per-run tools. */
+  private memberAgent(model: string, member: AgentMemberSpec): Promise<Agent> {
+    if (member.extraTools?.length) return this.build(model, member);
+    const key = JSON.stringify([model, member.systemPrompt, member.tools]);
+    let agent = this.agents.get(key);
+    if (!agent) {
+      agent = this.build(model, member);
+      agent.catch(() => this.agents.delete(key));
+      this.agents.set(key, agent);
+    }
+    return agent;
+  }
+
+  private async build(model: string, member?: AgentMemberSpec): Promise<Agent> {
     const fallbacks = await Promise.all(
       this.config.llm.fallbackModels.filter((spec) => spec !== model).map((spec) => this.models.create(spec)),
     );
@@ -134,10 +147,11 @@ export class AgentService {
       this.tools.filter((tool) => tool.sensitive).map((tool) => [tool.name, { allowedDecisions: ['approve', 'edit', 'reject'] as Array<'approve' | 'edit' | 'reject'> }]),
     );
     this.logger.log({ model, fallbacks: this.config.llm.fallbackModels }, 'Building agent');
+    const tools = member ? this.tools.filter((tool) => member.tools.includes(tool.name)) : this.tools;
     return createAgent({
       model: await this.models.create(model),
-      tools: this.tools.map((tool) => tool.build()),
-      systemPrompt: SYSTEM_PROMPT,
+      tools: [...tools.map((tool) => tool.build()), ...(member?.extraTools ?? [])],
+      systemPrompt: member?.systemPrompt ?? SYSTEM_PROMPT,
       middleware: [humanInTheLoopMiddleware({ interruptOn }), ...(fallbacks.length ? [modelFallbackMiddleware(...fallbacks)] : [])],
       checkpointer: this.checkpointer,
     }) as unknown as Agent;

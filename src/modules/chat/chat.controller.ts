@@ -75,12 +75,12 @@ export class ChatController {
   async consent(@CurrentUser() user: AuthUser, @Body() dto: DecideConsentDto, @Req() req: Request, @Res() res: Response): Promise<void> {
     const decided = await this.chat.decideConsent(user.id, dto);
     const result: ConsentDecisionResultDto = decided.result;
-    if (!(dto.stream ?? wantsEventStream(req)) || !decided.live) {
+    if (!(dto.stream ?? wantsEventStream(req)) || !decided.live || !decided.conversationId) {
       res.status(200).json(wrap(result));
       return;
     }
-    const live = decided.live;
-    await this.pipe(res, (signal) => this.chat.replay(decided.conversationId, user.id, live.firstSeq - 1, signal));
+    const { live, conversationId } = decided;
+    await this.pipe(res, (signal) => this.chat.replay(conversationId, user.id, live.firstSeq - 1, signal));
   }
 
   /** The user's conversations, most recent first; `q` searches titles and messages. */

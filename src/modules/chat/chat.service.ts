@@ -176,6 +176,15 @@ export class ChatService {
   }
 
   async resume(request: ConsentRequest, decisions: ConsentDecision[]): Promise<LiveReply | null> {
+    // A paused run continues as a queued job (Runs module), not as a chat reply.
+    if (request.runId || !request.conversationId || !request.messageId) {
+      await this.consentService.resumeRun(request, decisions);
+      return null;
+    }
+    return this.resumeReply({ ...request, conversationId: request.conversationId, messageId: request.messageId }, decisions);
+  }
+
+  private async resumeReply(request: ConsentRequest & { conversationId: string; messageId: string }, decisions: ConsentDecision[]): Promise<LiveReply | null> {
     const claim = await this.conversations.claimReply(request.conversationId, request.userId, request.messageId, REPLY_STALE_SECONDS);
     if (!claim) {
       this.logger.error({ consent_request_id: request.id }, 'Could not resume after consent: a reply is running');

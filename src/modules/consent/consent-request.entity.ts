@@ -35,15 +35,20 @@ export class ConsentRequest {
   @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'consent_requests_user_id_fkey' })
   user?: User;
 
-  @Column('uuid')
-  conversationId: string;
+  /** The paused chat reply's conversation and message; null when a run is paused. */
+  @Column({ type: 'uuid', nullable: true })
+  conversationId: string | null;
 
   @ManyToOne(() => Conversation, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'conversation_id', foreignKeyConstraintName: 'consent_requests_conversation_id_fkey' })
   conversation?: Conversation;
 
-  @Column('uuid')
-  messageId: string;
+  @Column({ type: 'uuid', nullable: true })
+  messageId: string | null;
+
+  /** The paused run (Runs), else null. */
+  @Column({ type: 'uuid', nullable: true })
+  runId: string | null;
 
   @Column({ type: 'varchar', length: 16, default: 'pending' })
   status: ConsentStatus;

@@ -12,7 +12,9 @@ export class ConsentRepository {
     @InjectRepository(ConsentToken) private readonly tokens: Repository<ConsentToken>,
   ) {}
 
-  create(request: { userId: string; conversationId: string; messageId: string; actions: ConsentAction[]; expiresAt: Date }): Promise<ConsentRequest> {
+  create(
+    request: { userId: string; actions: ConsentAction[]; expiresAt: Date } & ({ conversationId: string; messageId: string } | { runId: string }),
+  ): Promise<ConsentRequest> {
     return this.requests.save(this.requests.create({ ...request, status: 'pending' }));
   }
 

@@ -10,6 +10,9 @@ import { ConsentDecision, ConsentRequest, ConsentStatus } from './consent-reques
 import { ConsentRepository } from './consent.repository';
 import { DecideConsentDto } from './dto/consent.dto';
 
+/** Resumes a run paused for consent (registered by the Runs module; Chat calls it). */
+export type RunResumer = (request: ConsentRequest, decisions: ConsentDecision[]) => Promise<void>;
+
 export interface DecidedConsent {
   request: ConsentRequest;
   /** Plain tokens of the approved actions, in action order (only their hashes are stored). */
@@ -18,11 +21,23 @@ export interface DecidedConsent {
 
 @Injectable()
 export class ConsentService {
+  private runResumer?: RunResumer;
+
   constructor(
     private readonly consents: ConsentRepository,
     private readonly config: AppConfig,
     @Optional() private readonly metrics?: AppMetrics,
   ) {}
+
+  setRunResumer(resumer: RunResumer): void {
+    this.runResumer = resumer;
+  }
+
+  /** Hands a decided (or expired) run consent request to the Runs module. */
+  async resumeRun(request: ConsentRequest, decisions: ConsentDecision[]): Promise<void> {
+    if (!this.runResumer) throw new AppException(ErrorCode.ServiceUnavailable, 'Runs are not available on this server');
+    await this.runResumer(request, decisions);
+  }
 
   list(userId: string, query: { status?: ConsentStatus; limit: number; offset: number }) {
     return this.consents.list(userId, query);
@@ -58,7 +73,8 @@ export class ConsentService {
       approvedDecisions.map((decision, index) => ({
         consentRequestId: request.id,
         userId,
-        conversationId: request.conversationId,
+        // Tokens are scoped to what paused: the conversation, or the run.
+        conversationId: (request.conversationId ?? request.runId)!,
         tokenHash: hashToken(tokens[index]),
         actionHash: actionHash(decision.tool, decision.arguments ?? {}),
         expiresAt: new Date(Date.now() + this.config.chat.consentTtlSeconds * 1000),

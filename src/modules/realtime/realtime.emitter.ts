@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { conversationRoom, RealtimeNamespace, ServerToClientEvents, ServerEventName, userRoom } from './realtime.events';
+import { conversationRoom, RealtimeNamespace, RealtimeSocket, ServerToClientEvents, ServerEventName, userRoom } from './realtime.events';
 
 /**
  * How any module talks to connected clients: emit a typed event to a user's sockets or to a
@@ -9,10 +9,24 @@ import { conversationRoom, RealtimeNamespace, ServerToClientEvents, ServerEventN
 @Injectable()
 export class RealtimeEmitter {
   private namespace?: RealtimeNamespace;
+  private readonly connectionListeners: Array<(socket: RealtimeSocket) => void> = [];
 
   /** Called once by the gateway when its namespace exists. */
   attach(namespace: RealtimeNamespace): void {
     this.namespace = namespace;
+    for (const listener of this.connectionListeners) namespace.on('connection', listener);
+  }
+
+  /** Lets another module handle client events of its own (Runs: subscribe_run) on every socket. */
+  onConnection(listener: (socket: RealtimeSocket) => void): void {
+    this.connectionListeners.push(listener);
+    this.namespace?.on('connection', listener);
+  }
+
+  /** To a user's sockets except those in `exceptRoom` (which hear it another way). */
+  toUserExcept<E extends ServerEventName>(userId: string, exceptRoom: string, event: E, ...payload: Parameters<ServerToClientEvents[E]>): boolean {
+    if (!this.namespace) return false;
+    return this.namespace.to(userRoom(userId)).except(exceptRoom).emit(event, ...payload);
   }
 
   /** Sockets connected to this instance (for metrics). */

@@ -7,6 +7,12 @@ export const REALTIME_NAMESPACE = '/assistant/realtime';
 
 export const userRoom = (userId: string) => `user:${userId}`;
 export const conversationRoom = (conversationId: string) => `conversation:${conversationId}`;
+/** Sockets following a run (subscribe_run); they get its events in order from its event log. */
+export const runRoom = (runId: string) => `run:${runId}`;
+
+/** A run event on the socket: its data (with run_id) plus `id`, the run's SSE event id. */
+export type RunEventPayload = Record<string, unknown> & { id: number; run_id: string };
+
 
 /** Every acknowledgement a client receives. */
 export type Ack<T = unknown> = { ok: true; data: T } | { ok: false; error: { code: ErrorCode; message: string; details?: Record<string, unknown> } };
@@ -59,6 +65,10 @@ export interface ServerToClientEvents extends StreamEvents {
   user_left: (payload: MembershipPayload) => void;
   message_received: (payload: MessageReceivedPayload) => void;
   pong: (payload: { timestamp: string }) => void;
+  run_status: (payload: RunEventPayload) => void;
+  run_progress: (payload: RunEventPayload) => void;
+  agent_message: (payload: RunEventPayload) => void;
+  run_completed: (payload: RunEventPayload) => void;
 }
 
 /** Client -> server; each takes an acknowledgement callback. */
@@ -70,6 +80,7 @@ export interface ClientToServerEvents {
   consent: (payload: unknown, ack: (result: Ack) => void) => void;
   cancel: (payload: unknown, ack: (result: Ack) => void) => void;
   ping: (payload: unknown, ack: (result: Ack) => void) => void;
+  subscribe_run: (payload: unknown, ack: (result: Ack) => void) => void;
 }
 
 export interface SocketData {

@@ -153,7 +153,7 @@ export class RealtimeGateway implements OnGatewayInit<RealtimeNamespace>, OnGate
     const dto = await validate(SocketConsentDto, body);
     const { user } = socket.data;
     const request = await this.consents.get(dto.consent_request_id, user.id);
-    await socket.join(conversationRoom(request.conversationId));
+    if (request.conversationId) await socket.join(conversationRoom(request.conversationId));
     const decided = await this.chat.decideConsent(user.id, dto);
     return ok(decided.result);
   }

@@ -3,6 +3,7 @@ import { BaseChatModel, type BaseChatModelCallOptions, type BindToolsInput } fro
 import { AIMessage, AIMessageChunk, type BaseMessage, ToolMessage } from '@langchain/core/messages';
 import { ChatGenerationChunk, type ChatResult } from '@langchain/core/outputs';
 import { randomUUID } from 'node:crypto';
+import { planTeamTurn, toolTriggerText } from './demo-team-plans';
 
 interface DemoCallOptions extends BaseChatModelCallOptions {
   tools?: BindToolsInput[];
@@ -105,11 +106,18 @@ function countTokens(text: string): number {
 /** Decides the demo's next move from the conversation so far. */
 export function planReply(messages: BaseMessage[], tools: Set<string>): Plan {
   const last = messages[messages.length - 1];
+  // A team supervisor (its members are `ask_*` tools) follows its own plan, tool results included.
+  if ([...tools].some((name) => name.startsWith('ask_'))) {
+    const supervised = planTeamTurn(messages, tools, last ? textOf(last) : '');
+    if (supervised) return supervised;
+  }
   if (last && ToolMessage.isInstance(last)) {
     const status = last.status === 'error' ? 'did not run' : 'returned';
     return { kind: 'text', text: `[demo model] The ${last.name ?? 'tool'} tool ${status}: ${textOf(last)}` };
   }
-  const text = last ? textOf(last) : '';
+  const fullText = last ? textOf(last) : '';
+  // Team runs: a member's prompt carries earlier members' output; only its task may pick a tool.
+  const text = toolTriggerText(fullText);
   const lower = text.toLowerCase();
 
   // Every match below is a single forward scan (no nested or lazy quantifiers that backtrack),
@@ -127,6 +135,8 @@ export function planReply(messages: BaseMessage[], tools: Set<string>): Plan {
     const title = titled === undefined ? '' : stripEnd(stripStart(titled.split('\n')[0], '"“'), '"” \t').trim();
     return { kind: 'tool', name: 'submit_document', args: { title: title || 'Demo document', content: text } };
   }
+  const member = planTeamTurn(messages, tools, fullText);
+  if (member) return member;
   return {
     kind: 'text',
     text: `[demo model] This is the offline demo answering. You said: "${text.length > ECHO_LIMIT ? `${text.slice(0, ECHO_LIMIT)}…` : text}". ${HELP}`,

@@ -21,7 +21,8 @@ export function toolContext(config: RunnableConfig | undefined): ToolContext {
   if (typeof configurable.user_id !== 'string' || typeof configurable.thread_id !== 'string') {
     throw new Error('tool called outside a user conversation');
   }
-  return { userId: configurable.user_id, conversationId: configurable.thread_id };
+  // Run threads are `<run id>:<attempt>:<turn>`: their consent tokens are scoped to the run.
+  return { userId: configurable.user_id, conversationId: configurable.thread_id.split(':')[0] };
 }
 
 export const AGENT_TOOLS = Symbol('AGENT_TOOLS');

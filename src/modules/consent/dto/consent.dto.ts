@@ -57,8 +57,10 @@ export class ListConsentsQueryDto extends PaginationQueryDto {
 
 export class ConsentRequestDto {
   id: string;
-  conversation_id: string;
-  message_id: string;
+  conversation_id: string | null;
+  message_id: string | null;
+  /** Set when the request pauses a run instead of a chat reply. */
+  run_id: string | null;
   status: ConsentStatus;
   actions: ConsentAction[];
   decisions: ConsentDecision[] | null;
@@ -74,6 +76,7 @@ export function mapConsentRequest(request: ConsentRequest): ConsentRequestDto {
     id: request.id,
     conversation_id: request.conversationId,
     message_id: request.messageId,
+    run_id: request.runId,
     status: request.status,
     actions: request.actions,
     decisions: request.decisions,
