@@ -47,6 +47,25 @@ describe('Idempotency-Key', () => {
     expect(list.body.data.filter((c: { title: string }) => c.title === 'Once')).toHaveLength(1);
   });
 
+  it('covers sessions, runs and teams: a retried create makes one of each', async () => {
+    const post = (path: string, key: string, body: Record<string, unknown>) =>
+      sut.http().post(`/api/v1/${path}`).set(bearer(user.accessToken)).set('Idempotency-Key', key).send(body);
+    const sessionKey = randomUUID();
+    const session = await post('sessions', sessionKey, { name: 'Retried' }).expect(201);
+    expect((await post('sessions', sessionKey, { name: 'Retried' }).expect(201)).body).toEqual(session.body);
+
+    const runKey = randomUUID();
+    const run = await post('runs', runKey, { session_id: session.body.data.id, task: 'Once' }).expect(202);
+    expect((await post('runs', runKey, { session_id: session.body.data.id, task: 'Once' }).expect(202)).body).toEqual(run.body);
+    const runs = await sut.http().get(`/api/v1/sessions/${session.body.data.id}/runs`).set(bearer(user.accessToken)).expect(200);
+    expect(runs.body.pagination.total).toBe(1);
+
+    const teamKey = randomUUID();
+    const team = { name: 'Retried team', agents: [{ name: 'solo', role: 'assistant', system_prompt: 'Help.' }], orchestration: { type: 'sequential' } };
+    const created = await post('teams', teamKey, team).expect(201);
+    expect((await post('teams', teamKey, team).expect(201)).body).toEqual(created.body);
+  });
+
   it('lets exactly one of several simultaneous requests with one key create something', async () => {
     const key = randomUUID();
     const results = await Promise.all(Array.from({ length: 6 }, () => createConversation(key, { title: 'Raced' })));

@@ -39,6 +39,24 @@ describe('Per-user limits on REST and socket events', () => {
     }
   });
 
+  it('run subscriptions spend the same budget as the other socket events', async () => {
+    const signup = await createTestApp();
+    const sut = await createTestApp({ RATE_LIMIT_PER_MINUTE: '3' });
+    try {
+      const user = await createUser(signup);
+      const socket = await connect(sut, user);
+      const unknownRun = { run_id: '00000000-0000-4000-8000-000000000000' };
+      expect(await socket.emit('ping')).toMatchObject({ ok: true });
+      expect(await socket.emit('subscribe_run', unknownRun)).toMatchObject({ ok: false, error: { code: 'RESOURCE_NOT_FOUND' } });
+      expect(await socket.emit('unsubscribe_run', unknownRun)).toMatchObject({ ok: true });
+      expect(await socket.emit('subscribe_run', unknownRun)).toMatchObject({ ok: false, error: { code: 'RATE_LIMIT_EXCEEDED' } });
+      expect(await socket.emit('ping')).toMatchObject({ ok: false, error: { code: 'RATE_LIMIT_EXCEEDED' } });
+    } finally {
+      await sut.close();
+      await signup.close();
+    }
+  });
+
   (redisUrl ? it : it.skip)('with Redis, REST on one instance and socket events on another share one budget', async () => {
     const settings = { REDIS_URL: redisUrl!, REDIS_KEY_PREFIX: `test-limits-${randomBytes(4).toString('hex')}:`, RATE_LIMIT_PER_MINUTE: '4' };
     const signup = await createTestApp();

@@ -9,10 +9,10 @@ import { RealtimeEmitter } from './realtime.emitter';
 import { RealtimeGateway } from './realtime.gateway';
 import { SocketRateLimitGuard } from './socket-rate-limit.guard';
 
-/** Socket.IO /assistant/realtime; other modules import it for RealtimeEmitter. */
+/** Socket.IO /assistant/realtime; other modules import it for RealtimeEmitter (and the per-user event budget). */
 @Module({
   imports: [AuthModule, ChatModule, ConsentModule, RateLimitModule],
   providers: [RealtimeGateway, RealtimeAuthMiddleware, RealtimeEmitter, ConnectionLimiter, SocketRateLimitGuard],
-  exports: [RealtimeEmitter],
+  exports: [RealtimeEmitter, SocketRateLimitGuard],
 })
 export class RealtimeModule {}

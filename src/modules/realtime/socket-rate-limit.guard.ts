@@ -22,14 +22,18 @@ export class SocketRateLimitGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'ws') return true;
-    const { user } = context.switchToWs().getClient<RealtimeSocket>().data;
+    await this.spend(context.switchToWs().getClient<RealtimeSocket>().data.user.id);
+    return true;
+  }
+
+  /** Charges one event to the user's budget; throws RATE_LIMIT_EXCEEDED past it. Other modules' socket events call this too. */
+  async spend(userId: string): Promise<void> {
     const limit = this.config.rateLimit.perMinute;
-    const record = await this.storage.increment(budgetKey('default', 'api', userTracker(user.id)), WINDOW_MS, limit, WINDOW_MS, 'default');
+    const record = await this.storage.increment(budgetKey('default', 'api', userTracker(userId)), WINDOW_MS, limit, WINDOW_MS, 'default');
     if (record.isBlocked) {
       throw new AppException(ErrorCode.RateLimitExceeded, `Rate limit exceeded: ${limit} requests per minute; retry in ${record.timeToBlockExpire} s`, {
         retry_after: record.timeToBlockExpire,
       });
     }
-    return true;
   }
 }

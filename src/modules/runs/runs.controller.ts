@@ -3,6 +3,9 @@ import { ApiBearerAuth, ApiHeader, ApiProduces, ApiTags } from '@nestjs/swagger'
 import type { Response } from 'express';
 import type { AuthUser } from '../../common/auth/auth-user';
 import { CurrentUser } from '../../common/auth/current-user.decorator';
+import { ErrorCode } from '../../common/errors/error-code';
+import { ApiEnvelope, ApiErrors, ApiEventStream } from '../../common/openapi/api-docs.decorators';
+import { Idempotent } from '../idempotency/idempotent.decorator';
 import { AppException } from '../../common/errors/app.exception';
 import { Envelope } from '../../common/http/envelope';
 import { ParseIdPipe } from '../../common/http/parse-id.pipe';
@@ -25,17 +28,24 @@ export class RunsController {
   /** Queues a run of a team on a task; it executes in the background (watch GET /runs/:id/stream). */
   @Post('runs')
   @HttpCode(202)
+  @Idempotent()
+  @ApiEnvelope(RunStartedDto, { message: true })
+  @ApiErrors(ErrorCode.ResourceNotFound, ErrorCode.QuotaExceeded)
   async create(@CurrentUser() user: AuthUser, @Body() dto: CreateRunDto): Promise<Envelope<RunStartedDto>> {
     return Envelope.withMessage(mapRunStarted(await this.runs.create(user.id, dto)), 'Run started successfully');
   }
 
+  /** All your runs, newest first; `status` filters. */
   @Get('runs')
+  @ApiEnvelope([RunDto], { paginated: true })
   async list(@CurrentUser() user: AuthUser, @Query() query: ListRunsQueryDto): Promise<Envelope<RunDto[]>> {
     const [rows, total] = await this.runs.list(user.id, query);
     return Envelope.paginated(rows.map((run) => mapRun(run)), total, query.limit, query.offset);
   }
 
+  /** The runs of one session, newest first. */
   @Get('sessions/:id/runs')
+  @ApiEnvelope([RunDto], { paginated: true })
   async listOfSession(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe('Session')) id: string, @Query() query: ListRunsQueryDto): Promise<Envelope<RunDto[]>> {
     const [rows, total] = await this.runs.list(user.id, { ...query, sessionId: id });
     return Envelope.paginated(rows.map((run) => mapRun(run)), total, query.limit, query.offset);
@@ -48,8 +58,11 @@ export class RunsController {
     return mapRun(run, await this.runs.messages(id, user.id));
   }
 
+  /** Cancels a queued, running or awaiting_consent run, on whichever instance it runs. */
   @Post('runs/:id/cancel')
   @HttpCode(200)
+  @ApiEnvelope(RunDto, { message: true })
+  @ApiErrors(ErrorCode.Conflict)
   async cancel(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe('Run')) id: string): Promise<Envelope<RunDto>> {
     return Envelope.withMessage(mapRun(await this.runs.cancel(id, user.id)), 'Run cancelled');
   }
@@ -58,6 +71,7 @@ export class RunsController {
   @Get('runs/:id/stream')
   @ApiProduces('text/event-stream')
   @ApiHeader({ name: 'Last-Event-ID', required: false })
+  @ApiEventStream('The run events as Server-Sent Events')
   async stream(
     @CurrentUser() user: AuthUser,
     @Param('id', ParseIdPipe('Run')) id: string,

@@ -5,6 +5,7 @@ import { AppException } from '../../common/errors/app.exception';
 import { createValidationPipe } from '../../common/http/validation';
 import { RealtimeEmitter } from '../realtime/realtime.emitter';
 import { Ack, runRoom, type RealtimeSocket } from '../realtime/realtime.events';
+import { SocketRateLimitGuard } from '../realtime/socket-rate-limit.guard';
 import { RunsService } from './runs.service';
 
 export class SubscribeRunDto {
@@ -32,6 +33,7 @@ export class RunsRealtime implements OnModuleInit {
   constructor(
     private readonly realtime: RealtimeEmitter,
     private readonly runs: RunsService,
+    private readonly budget: SocketRateLimitGuard,
   ) {}
 
   onModuleInit(): void {
@@ -41,9 +43,11 @@ export class RunsRealtime implements OnModuleInit {
   private attach(socket: RealtimeSocket): void {
     const following = new Map<string, AbortController>();
     const raw = socket as unknown as { on(event: string, listener: (payload: unknown, ack?: (result: Ack) => void) => void): void };
-    raw.on('subscribe_run', (payload, ack) => void this.reply(ack, () => this.subscribe(socket, following, payload)));
+    // Run events are client events like the gateway's: they spend the same per-user budget.
+    const userId = socket.data.user.id;
+    raw.on('subscribe_run', (payload, ack) => void this.reply(ack, userId, () => this.subscribe(socket, following, payload)));
     raw.on('unsubscribe_run', (payload, ack) =>
-      void this.reply(ack, async () => {
+      void this.reply(ack, userId, async () => {
         const { run_id } = await validate(payload);
         following.get(run_id)?.abort();
         following.delete(run_id);
@@ -77,8 +81,9 @@ export class RunsRealtime implements OnModuleInit {
     return { run_id: run.id, status: run.status };
   }
 
-  private async reply(ack: ((result: Ack) => void) | undefined, work: () => Promise<unknown>): Promise<void> {
+  private async reply(ack: ((result: Ack) => void) | undefined, userId: string, work: () => Promise<unknown>): Promise<void> {
     try {
+      await this.budget.spend(userId);
       const data = await work();
       ack?.({ ok: true, data });
     } catch (error) {
