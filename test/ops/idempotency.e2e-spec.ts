@@ -61,7 +61,7 @@ describe('Idempotency-Key', () => {
     expect(runs.body.pagination.total).toBe(1);
 
     const teamKey = randomUUID();
-    const team = { name: 'Retried team', agents: [{ name: 'solo', role: 'assistant', system_prompt: 'Help.' }], orchestration: { type: 'sequential' } };
+    const team = { name: 'Retried team', agents: [{ name: 'solo', role: 'assistant', system_prompt: 'Help.' }], orchestration: { type: 'sequential', max_iterations: 1, timeout_minutes: 5 } };
     const created = await post('teams', teamKey, team).expect(201);
     expect((await post('teams', teamKey, team).expect(201)).body).toEqual(created.body);
   });
