@@ -1,5 +1,5 @@
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsObject, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
+import { PaginationQueryDto } from '../../../common/http/pagination.dto';
+import { IsIn, IsObject, IsOptional, IsString, Length, MaxLength } from 'class-validator';
 import { Session, SESSION_STATUSES, SessionStatus } from '../session.entity';
 import type { SessionRunSummary } from '../sessions.repository';
 
@@ -39,19 +39,9 @@ export class UpdateSessionDto {
   metadata?: Record<string, unknown>;
 }
 
-export class ListSessionsQueryDto {
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit: number = 50;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  offset: number = 0;
+export class ListSessionsQueryDto extends PaginationQueryDto {
+  /** Seed 003's default page size for sessions. */
+  override limit: number = 50;
 
   @IsOptional()
   @IsIn(SESSION_STATUSES)
