@@ -150,7 +150,7 @@ export class ReplyRunner implements OnModuleInit {
       await flush();
       live.emit('done', { message_id: params.messageId, status: state.status, usage: state.usage });
       await flush();
-      if (runUsage.total_tokens > 0) await this.usage.record(params.userId, runUsage).catch(() => undefined);
+      if (runUsage.total_tokens > 0) await this.usage.record(params.userId, runUsage, params.model).catch(() => undefined);
       await this.conversations.releaseReply(params.conversationId, params.messageId, live.lastSeq).catch((error) => {
         this.logger.error({ err: error, conversation_id: params.conversationId }, 'Could not release the conversation');
       });
