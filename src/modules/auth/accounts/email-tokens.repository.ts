@@ -11,6 +11,8 @@ export class EmailTokensRepository {
   /** Stores a new token and retires the user's earlier unused ones of that purpose: only the latest mail works. */
   async issue(userId: string, purpose: EmailTokenPurpose, tokenHash: string, ttlSeconds: number): Promise<void> {
     await this.tokens.manager.transaction(async (manager) => {
+      // Housekeeping bounded by one user: tokens a day past their expiry are of no use to anyone.
+      await manager.query(`DELETE FROM email_tokens WHERE user_id = $1 AND expires_at < now() - interval '1 day'`, [userId]);
       await manager.query(`UPDATE email_tokens SET used_at = now() WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL`, [userId, purpose]);
       await manager.query(
         `INSERT INTO email_tokens (user_id, purpose, token_hash, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
