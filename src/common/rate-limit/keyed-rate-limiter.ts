@@ -16,7 +16,8 @@ export class KeyedRateLimiter {
   async consume(scope: string, subject: string, limit: number, windowSeconds: number): Promise<void> {
     // Hashed: keys in Redis should not hold email addresses.
     const key = `throttle:keyed:${scope}:${createHash('sha256').update(subject).digest('hex')}`;
-    const record = await this.storage.increment(key, windowSeconds * 1000, limit, 0, 'keyed');
+    // Blocked for a window once over (as the request budgets are); the Redis storage refuses a zero block.
+    const record = await this.storage.increment(key, windowSeconds * 1000, limit, windowSeconds * 1000, 'keyed');
     if (record.isBlocked || record.totalHits > limit) {
       const retryAfter = String(Math.max(1, record.timeToBlockExpire, record.timeToExpire));
       throw new AppException(ErrorCode.RateLimitExceeded, 'Too many requests for this address; try again later', undefined, {
