@@ -13,6 +13,8 @@ export interface TestSmtp {
   /** SMTP_URL for the app under test. */
   url: string;
   received: ReceivedMail[];
+  /** Holds each message this long before accepting it (a slow mail server). */
+  delayMs: number;
   /** The first mail (already received or arriving within the timeout) that matches. */
   waitFor: (match: (mail: ReceivedMail) => boolean, timeoutMs?: number) => Promise<ReceivedMail>;
   close: () => Promise<void>;
@@ -21,13 +23,15 @@ export interface TestSmtp {
 /** A real SMTP server on 127.0.0.1 that keeps every message it accepts (no TLS, no auth). */
 export async function startTestSmtp(): Promise<TestSmtp> {
   const received: ReceivedMail[] = [];
+  const state = { delayMs: 0 };
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
     onData(stream, session, callback) {
       simpleParser(stream)
-        .then((parsed) => {
+        .then(async (parsed) => {
+          if (state.delayMs) await new Promise((resolve) => setTimeout(resolve, state.delayMs));
           received.push({
             to: session.envelope.rcptTo.map((rcpt) => rcpt.address.toLowerCase()),
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
@@ -50,7 +54,18 @@ export async function startTestSmtp(): Promise<TestSmtp> {
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   };
-  return { url: `smtp://127.0.0.1:${port}`, received, waitFor, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    received,
+    get delayMs() {
+      return state.delayMs;
+    },
+    set delayMs(value: number) {
+      state.delayMs = value;
+    },
+    waitFor,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 /** The token of the first link in a mail's text. */
