@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { AppConfig } from '../../config/app-config';
 import { validateEnv } from '../../config/env.schema';
 import { MailService } from './mail.service';
@@ -26,6 +27,25 @@ describe(MailService.name, () => {
     const sut = new MailService(new AppConfig(validateEnv(production)));
     await sut.send({ to: 'ada@example.com', subject: 'Reset your password', text: 'secret body', link: 'https://app/reset?token=secret' });
     expect(JSON.stringify(logged)).not.toMatch(/secret|ada@example.com/);
+  });
+
+  it('does not hold up shutdown more than a few seconds for a mail server that never answers', async () => {
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket)); // accepts, never greets
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (silent.address() as AddressInfo).port;
+      const sut = new MailService(new AppConfig(validateEnv({ SMTP_URL: `smtp://127.0.0.1:${port}` })));
+      sut.dispatch({ to: 'ada@example.com', subject: 'Hello', text: 'body' });
+      const started = Date.now();
+      await sut.beforeApplicationShutdown();
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it('defaults APP_URL to PUBLIC_URL, else the local API address', () => {

@@ -2,6 +2,8 @@ import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { createTransport, type Transporter } from 'nodemailer';
 import { AppConfig } from '../../config/app-config';
 
+const SHUTDOWN_WAIT_MS = 3000;
+
 export interface MailMessage {
   to: string;
   subject: string;
@@ -57,7 +59,7 @@ export class MailService implements BeforeApplicationShutdown {
     this.inFlight.add(sending);
   }
 
-  /** Lets background work (token inserts, sends) finish before shutdown. */
+  /** Lets background work (token inserts, sends) finish before shutdown, within a bound. */
   track(work: Promise<unknown>): void {
     const tracked = work
       .then(() => undefined)
@@ -67,7 +69,15 @@ export class MailService implements BeforeApplicationShutdown {
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    // Bounded: an unreachable database or mail server must not hold up SIGTERM (what is cut off is logged as failed).
+    const deadline = Date.now() + SHUTDOWN_WAIT_MS;
+    while (this.inFlight.size > 0 && Date.now() < deadline) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise((resolve) => (timer = setTimeout(resolve, deadline - Date.now())));
+      await Promise.race([Promise.allSettled([...this.inFlight]), timeout]);
+      clearTimeout(timer);
+    }
+    if (this.inFlight.size > 0) this.logger.warn({ pending: this.inFlight.size }, 'Shutting down with mail still being sent');
     this.transport?.close();
   }
 }
