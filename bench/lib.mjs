@@ -11,6 +11,22 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { SMTPServer } from 'smtp-server';
+
+// Production requires SMTP while local registration is on (benches register users): a local
+// sink accepts and drops every mail, so mail costs what it costs without anything sent.
+const mailSink = new SMTPServer({
+  authOptional: true,
+  disabledCommands: ['STARTTLS'],
+  logger: false,
+  onData(stream, _session, done) {
+    stream.resume();
+    stream.on('end', () => done());
+  },
+});
+await new Promise((resolve) => mailSink.listen(0, '127.0.0.1', resolve));
+mailSink.server.unref();
+const MAIL_SINK_URL = `smtp://127.0.0.1:${mailSink.server.address().port}`;
 
 const PG = ['-h', process.env.BENCH_PG_HOST ?? '127.0.0.1', '-U', process.env.BENCH_PG_USER ?? 'postgres'];
 const PG_PORT = process.env.BENCH_PG_PORT ?? '5432';
@@ -128,6 +144,7 @@ export function serverEnv(port, extra = {}) {
   return {
     ...env,
     NODE_ENV: 'production',
+    SMTP_URL: MAIL_SINK_URL,
     JWT_SECRET: randomBytes(32).toString('hex'),
     ENCRYPTION_KEY: randomBytes(32).toString('hex'),
     API_HOST: '127.0.0.1',

@@ -25,6 +25,7 @@ import { RealtimeModule } from './modules/realtime/realtime.module';
 import { RunsModule } from './modules/runs/runs.module';
 import { SessionsModule } from './modules/sessions/sessions.module';
 import { TeamsModule } from './modules/teams/teams.module';
+import { UsageModule } from './modules/usage/usage.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -63,6 +64,7 @@ export class AppModule implements NestModule {
         SessionsModule,
         TeamsModule,
         RunsModule,
+        UsageModule,
         ...imports,
       ],
       providers: [

@@ -1,7 +1,7 @@
 import { AppConfig } from './app-config';
 import { validateEnv } from './env.schema';
 
-const production = { NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40), ENCRYPTION_KEY: 'k'.repeat(40), PUBLIC_URL: 'https://api.example.com' };
+const production = { NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40), ENCRYPTION_KEY: 'k'.repeat(40), PUBLIC_URL: 'https://api.example.com', SMTP_URL: 'smtp://mail.example.com:587' };
 const azure = { AZURE_AD_TENANT_ID: 't', AZURE_AD_CLIENT_ID: 'c' };
 const config = (env: Record<string, string>) => new AppConfig(validateEnv(env));
 

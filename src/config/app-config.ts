@@ -1,6 +1,6 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { Env, ssoConfigured, validateEnv } from './env.schema';
+import { Env, localRegistrationAllowed, validateEnv } from './env.schema';
 import { buildSsoConfig, SsoConfig } from './sso-config';
 
 /**
@@ -51,6 +51,16 @@ export class AppConfig {
     adminIdentities: string[];
     allowLocalRegistration: boolean;
   };
+  /** No smtpUrl: mails are logged (development and tests only; production refuses to start). */
+  readonly mail: { smtpUrl?: string; from: string };
+  readonly accounts: {
+    /** Base of links in mail, without a trailing slash. */
+    appUrl: string;
+    verifyTtlSeconds: number;
+    resetTtlSeconds: number;
+    mailsPerHour: number;
+  };
+  readonly usage: { flushIntervalSeconds: number };
   readonly encryptionKey: string;
   /** The key before the last rotation: secrets it sealed stay readable. */
   readonly encryptionKeyPrevious?: string;
@@ -127,11 +137,16 @@ export class AppConfig {
       cookies: env.AUTH_COOKIES,
       adminEmails: env.ADMIN_EMAILS.map((email) => email.toLowerCase()),
       adminIdentities: env.ADMIN_IDENTITIES,
-      allowLocalRegistration:
-        env.ALLOW_LOCAL_REGISTRATION === undefined
-          ? !(this.isProduction && ssoConfigured(env))
-          : ['true', '1', 'yes'].includes(env.ALLOW_LOCAL_REGISTRATION),
+      allowLocalRegistration: localRegistrationAllowed(env),
     };
+    this.mail = { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM };
+    this.accounts = {
+      appUrl: (env.APP_URL ?? env.PUBLIC_URL ?? `http://localhost:${env.API_PORT}`).replace(/\/+$/, ''),
+      verifyTtlSeconds: env.EMAIL_VERIFY_TTL,
+      resetTtlSeconds: env.PASSWORD_RESET_TTL,
+      mailsPerHour: env.ACCOUNT_MAIL_PER_HOUR,
+    };
+    this.usage = { flushIntervalSeconds: env.USAGE_FLUSH_INTERVAL };
     this.encryptionKey = env.ENCRYPTION_KEY;
     this.encryptionKeyPrevious = env.ENCRYPTION_KEY_PREVIOUS;
     this.rateLimit = { perMinute: env.RATE_LIMIT_PER_MINUTE, authPerMinute: env.RATE_LIMIT_AUTH_PER_MINUTE };

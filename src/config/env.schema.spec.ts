@@ -21,16 +21,25 @@ describe(validateEnv.name, () => {
   it('refuses to start in production with the default JWT secret or encryption key', () => {
     expect(() => validateEnv({ NODE_ENV: 'production' })).toThrow(InvalidEnvironmentError);
     expect(() => validateEnv({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET[\s\S]*ENCRYPTION_KEY/);
-    const env = validateEnv({ NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40), ENCRYPTION_KEY: 'k'.repeat(40) });
+    const env = validateEnv({ NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40), ENCRYPTION_KEY: 'k'.repeat(40), SMTP_URL: 'smtp://mail.example.com:587' });
     expect(env.NODE_ENV).toBe('production');
   });
 
   it('refuses to start in production with SSO configured but no PUBLIC_URL (the redirect URI would follow Host)', () => {
-    const production = { NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40), ENCRYPTION_KEY: 'k'.repeat(40) };
+    const production = { NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40), ENCRYPTION_KEY: 'k'.repeat(40), SMTP_URL: 'smtp://mail.example.com:587' };
     expect(() => validateEnv({ ...production, AZURE_AD_TENANT_ID: 't', AZURE_AD_CLIENT_ID: 'c' })).toThrow(/PUBLIC_URL: must be set/);
     expect(() => validateEnv({ ...production, OIDC_GOOGLE_CLIENT_ID: 'g' })).toThrow(/PUBLIC_URL/);
     expect(() => validateEnv({ ...production, AZURE_AD_TENANT_ID: 't', AZURE_AD_CLIENT_ID: 'c', PUBLIC_URL: 'https://api.example.com' })).not.toThrow();
     expect(() => validateEnv({ AZURE_AD_TENANT_ID: 't', AZURE_AD_CLIENT_ID: 'c' })).not.toThrow();
+  });
+
+  it('refuses to start in production without SMTP_URL while local registration is allowed', () => {
+    const production = { NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40), ENCRYPTION_KEY: 'k'.repeat(40) };
+    expect(() => validateEnv(production)).toThrow(/SMTP_URL: must be set in production when local registration is allowed/);
+    expect(() => validateEnv({ ...production, ALLOW_LOCAL_REGISTRATION: 'false' })).not.toThrow();
+    expect(() => validateEnv({ ...production, SMTP_URL: 'smtp://mail.example.com:587' })).not.toThrow();
+    expect(() => validateEnv({ SMTP_URL: 'http://mail.example.com' })).toThrow(/SMTP_URL/);
+    expect(() => validateEnv({})).not.toThrow();
   });
 
   it('refuses a short JWT secret', () => {

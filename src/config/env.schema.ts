@@ -189,6 +189,17 @@ export const envSchema = z
     RUN_QUEUE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,49}$/, 'expected a lowercase schema name').default('pgboss'),
     DEFAULT_MAX_SESSIONS: int(100, 0),
     DEFAULT_MAX_RUNS_PER_HOUR: int(50, 0),
+    // Mail (README "Accounts"). Unset SMTP_URL outside production: each mail is logged instead.
+    SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'expected smtp://user:pass@host:port or smtps://...' }).optional(),
+    MAIL_FROM: z.string().default('Agent Backend <no-reply@localhost>'),
+    // Base of the links in mail (the web app's page that posts the token); unset: PUBLIC_URL, else http://localhost:API_PORT.
+    APP_URL: httpUrl.optional(),
+    EMAIL_VERIFY_TTL: duration('24h'),
+    PASSWORD_RESET_TTL: duration('1h'),
+    // Account mails (verification resend, password reset) per address per hour.
+    ACCOUNT_MAIL_PER_HOUR: int(5, 1),
+    // API calls are counted in memory and written with one upsert this often (and at shutdown).
+    USAGE_FLUSH_INTERVAL: duration('10s'),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;
@@ -202,12 +213,24 @@ export const envSchema = z
     if (ssoConfigured(env) && !env.PUBLIC_URL) {
       ctx.addIssue({ code: 'custom', path: ['PUBLIC_URL'], message: 'must be set in production when single sign-on is configured' });
     }
+    // Verification and reset mails are how local accounts recover; logging them is for development only.
+    if (!env.SMTP_URL && localRegistrationAllowed(env)) {
+      ctx.addIssue({ code: 'custom', path: ['SMTP_URL'], message: 'must be set in production when local registration is allowed (ALLOW_LOCAL_REGISTRATION)' });
+    }
   });
 
 export type Env = z.infer<typeof envSchema>;
 
 export function ssoConfigured(env: Pick<Env, 'AZURE_AD_TENANT_ID' | 'AZURE_AD_CLIENT_ID' | 'OIDC_GOOGLE_CLIENT_ID'>): boolean {
   return Boolean((env.AZURE_AD_TENANT_ID && env.AZURE_AD_CLIENT_ID) || env.OIDC_GOOGLE_CLIENT_ID);
+}
+
+/** ALLOW_LOCAL_REGISTRATION; unset: true, except in production with SSO configured. */
+export function localRegistrationAllowed(
+  env: Pick<Env, 'NODE_ENV' | 'ALLOW_LOCAL_REGISTRATION' | 'AZURE_AD_TENANT_ID' | 'AZURE_AD_CLIENT_ID' | 'OIDC_GOOGLE_CLIENT_ID'>,
+): boolean {
+  if (env.ALLOW_LOCAL_REGISTRATION === undefined) return !(env.NODE_ENV === 'production' && ssoConfigured(env));
+  return ['true', '1', 'yes'].includes(env.ALLOW_LOCAL_REGISTRATION);
 }
 
 export class InvalidEnvironmentError extends Error {}

@@ -26,6 +26,7 @@ describe('Accounts: register, login, me', () => {
         roles: ['user'],
         auth_provider: 'local',
         disabled: false,
+        email_verified: false,
         created_at: expect.any(String),
       },
     });

@@ -1,7 +1,7 @@
 import { createTestApp, TestApp } from '../helpers/app';
 import { bearer, createUser } from '../helpers/users';
 
-const PRODUCTION = { NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40), ENCRYPTION_KEY: 'k'.repeat(40) };
+const PRODUCTION = { NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40), ENCRYPTION_KEY: 'k'.repeat(40), SMTP_URL: 'smtp://127.0.0.1:2525' };
 
 describe('What the server exposes', () => {
   jest.setTimeout(30_000);

@@ -51,6 +51,16 @@ describe('SSO: roles, binding and Azure AD tokens', () => {
       expect((await signIn(sut, unverifiedAdmin)).body.data.user.roles).toEqual(['user']);
     });
 
+    it('email_verified follows the IdP’s flag at each sign-in (and is never a reason for admin)', async () => {
+      const user = azureUser();
+      const verified = await signIn(sut, user);
+      expect(verified.body.data.user).toMatchObject({ email_verified: true, roles: ['user'] });
+      const unverified = await signIn(sut, { ...user, xms_edov: undefined });
+      expect(unverified.body.data.user).toMatchObject({ id: verified.body.data.user.id, email_verified: false });
+      const profile = await sut.http().get('/api/v1/auth/me').set(bearer(unverified.body.data.access_token)).expect(200);
+      expect(profile.body.data.email_verified).toBe(false);
+    });
+
     it('ADMIN_IDENTITIES grants admin by tenant and object id, whatever the email', async () => {
       const res = await signIn(sut, { ...identityAdmin, xms_edov: undefined });
       expect(res.body.data.user.roles).toEqual(['user', 'admin']);

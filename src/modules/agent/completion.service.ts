@@ -26,7 +26,7 @@ export class CompletionService {
     const usage = reply.usage_metadata
       ? { input_tokens: reply.usage_metadata.input_tokens, output_tokens: reply.usage_metadata.output_tokens, total_tokens: reply.usage_metadata.total_tokens }
       : null;
-    if (usage) await this.usage.record(userId, usage);
+    if (usage) await this.usage.record(userId, usage, spec);
     return { model: spec, content: typeof reply.content === 'string' ? reply.content : JSON.stringify(reply.content), usage };
   }
 }

@@ -13,8 +13,10 @@ export class UsageService {
     private readonly config: AppConfig,
   ) {}
 
-  record(userId: string, usage: TokenUsage): Promise<void> {
-    return this.usage.add(userId, usage);
+  /** `model`: the `provider:model` that answered; per-model totals then add up to the daily ones. */
+  async record(userId: string, usage: TokenUsage, model = 'unknown'): Promise<void> {
+    await this.usage.add(userId, usage);
+    await this.usage.addForModel(userId, model, usage);
   }
 
   async assertWithinBudget(userId: string): Promise<void> {

@@ -2,7 +2,13 @@ import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { KeyedRateLimiter } from '../../common/rate-limit/keyed-rate-limiter';
+import { MailModule } from '../mail/mail.module';
 import { UsersModule } from '../users/users.module';
+import { AccountsController } from './accounts/accounts.controller';
+import { AccountsService } from './accounts/accounts.service';
+import { EmailToken } from './accounts/email-token.entity';
+import { EmailTokensRepository } from './accounts/email-tokens.repository';
 import { AccessTokenVerifier } from './access-token.verifier';
 import { AuthCookies } from './auth-cookies';
 import { AuthResponses } from './auth-responses';
@@ -28,8 +34,14 @@ import { SsoRepository } from './sso/sso.repository';
 import { SsoService } from './sso/sso.service';
 
 @Module({
-  imports: [UsersModule, PassportModule, JwtModule.register({}), TypeOrmModule.forFeature([RefreshToken, RefreshFamily, AuthState, AuthCode])],
-  controllers: [AuthController, SsoController],
+  imports: [
+    UsersModule,
+    MailModule,
+    PassportModule,
+    JwtModule.register({}),
+    TypeOrmModule.forFeature([RefreshToken, RefreshFamily, AuthState, AuthCode, EmailToken]),
+  ],
+  controllers: [AuthController, SsoController, AccountsController],
   providers: [
     AuthService,
     AuthCookies,
@@ -48,6 +60,9 @@ import { SsoService } from './sso/sso.service';
     OidcCallbackGuard,
     RolesGuard,
     AccessTokenVerifier,
+    AccountsService,
+    EmailTokensRepository,
+    KeyedRateLimiter,
   ],
   exports: [AuthService, AuthCookies, RefreshTokensRepository, JwtAuthGuard, RolesGuard, AccessTokenVerifier],
 })

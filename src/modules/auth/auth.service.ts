@@ -6,6 +6,7 @@ import { AppConfig } from '../../config/app-config';
 import { isUniqueViolation } from '../../database/pg-errors';
 import { Role, User } from '../users/user.entity';
 import { UsersRepository } from '../users/users.repository';
+import { AccountsService } from './accounts/accounts.service';
 import { PasswordsService } from './passwords.service';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { emailAllowed } from './sso/sso-identity';
@@ -32,6 +33,7 @@ export class AuthService {
     private readonly tokens: TokensService,
     private readonly passwords: PasswordsService,
     private readonly config: AppConfig,
+    private readonly accounts: AccountsService,
   ) {}
 
   async register(input: { email: string; username: string; password: string; name?: string }): Promise<IssuedTokens> {
@@ -56,6 +58,7 @@ export class AuthService {
       throw error;
     }
     this.logger.log({ user_id: user.id }, 'User registered');
+    this.accounts.sendVerification(user);
     return this.startSession(user);
   }
 

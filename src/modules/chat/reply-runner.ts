@@ -161,7 +161,7 @@ export class ReplyRunner implements OnModuleInit {
         if (!(await flush())) throw new Error('flush failed');
         await this.conversations.releaseReply(params.conversationId, params.messageId, live.lastSeq);
       });
-      if (runUsage.total_tokens > 0) await this.usage.record(params.userId, runUsage).catch(() => undefined);
+      if (runUsage.total_tokens > 0) await this.usage.record(params.userId, runUsage, params.model).catch(() => undefined);
       this.streams.close(live);
     }
   }

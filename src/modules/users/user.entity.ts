@@ -54,6 +54,10 @@ export class User {
   @Column({ default: false })
   disabled: boolean;
 
+  /** Local accounts: confirmed by the mailed link. SSO accounts: the IdP's verified flag at the last sign-in. */
+  @Column({ default: false })
+  emailVerified: boolean;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
 

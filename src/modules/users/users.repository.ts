@@ -13,6 +13,7 @@ export interface NewUser {
   externalIssuer?: string | null;
   externalTenantId?: string | null;
   externalSubject?: string | null;
+  emailVerified?: boolean;
 }
 
 @Injectable()
@@ -69,10 +70,19 @@ export class UsersRepository {
 
   async update(
     id: string,
-    patch: Partial<Pick<User, 'roles' | 'disabled' | 'displayName' | 'email' | 'externalTenantId'>>,
+    patch: Partial<Pick<User, 'roles' | 'disabled' | 'displayName' | 'email' | 'externalTenantId' | 'emailVerified'>>,
   ): Promise<User | null> {
     await this.users.update({ id }, patch);
     return this.findById(id);
+  }
+
+  /** A local account by email, with its password hash (SSO accounts have none). */
+  findLocalByEmail(email: string): Promise<User | null> {
+    return this.users
+      .createQueryBuilder('user')
+      .addSelect('user.passwordHash')
+      .where('user.email = lower(:email) AND user.authProvider = :local', { email, local: 'local' })
+      .getOne();
   }
 
   /** Adds the admin role (idempotent). Returns false when no user has that email. */

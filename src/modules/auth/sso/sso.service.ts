@@ -176,6 +176,7 @@ export class SsoService {
     const roles = this.withConfiguredAdmin(profile, idpRoles ?? user.roles);
     const patch: Parameters<UsersRepository['update']>[1] = {};
     if (user.email !== profile.email) patch.email = profile.email;
+    if (user.emailVerified !== profile.emailVerified) patch.emailVerified = profile.emailVerified;
     if (profile.name && user.displayName !== profile.name) patch.displayName = profile.name;
     if (user.externalTenantId !== profile.tenantId) patch.externalTenantId = profile.tenantId;
     if (roles.length !== user.roles.length || roles.some((role) => !user.roles.includes(role))) patch.roles = roles;
@@ -201,6 +202,7 @@ export class SsoService {
           externalIssuer: profile.issuer,
           externalTenantId: profile.tenantId,
           externalSubject: profile.subject,
+          emailVerified: profile.emailVerified,
         });
         this.logger.log({ user_id: user.id, provider: provider.name }, 'User provisioned by single sign-on');
         return user;

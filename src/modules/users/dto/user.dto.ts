@@ -8,6 +8,8 @@ export class UserDto {
   roles: Role[];
   auth_provider: string;
   disabled: boolean;
+  /** Local accounts: confirmed through the mailed link; SSO accounts: verified by the identity provider. */
+  email_verified: boolean;
   created_at: string;
 }
 
@@ -20,6 +22,7 @@ export function mapUser(user: User): UserDto {
     roles: user.roles,
     auth_provider: user.authProvider,
     disabled: user.disabled,
+    email_verified: user.emailVerified,
     created_at: user.createdAt.toISOString(),
   };
 }
