@@ -76,6 +76,20 @@ export class AppConfig {
     heartbeatSeconds: number;
   };
   readonly realtime: { sessionCheckSeconds: number; maxConnectionsPerUser: number };
+  /** Per-user api_limits when an admin set none (Settings). */
+  readonly defaultApiLimits: { maxSessions: number; maxRunsPerHour: number; maxTokensPerDay: number };
+  readonly llmMaxOutputTokens: number;
+  readonly webhookAllowPrivate: boolean;
+  readonly files: {
+    driver: 'local' | 's3';
+    dir: string;
+    s3: { endpoint?: string; bucket?: string; region: string; accessKeyId?: string; secretAccessKey?: string; forcePathStyle: boolean };
+    maxBytesPerRequest: number;
+    maxBytesPerHour: number;
+    maxFilesPerRequest: number;
+    shareTtlSeconds: number;
+    sweepIntervalSeconds: number;
+  };
 
   constructor(env: Env) {
     this.nodeEnv = env.NODE_ENV;
@@ -148,6 +162,30 @@ export class AppConfig {
     this.realtime = {
       sessionCheckSeconds: env.REALTIME_SESSION_CHECK_INTERVAL,
       maxConnectionsPerUser: env.REALTIME_MAX_CONNECTIONS_PER_USER,
+    };
+    this.defaultApiLimits = {
+      maxSessions: env.DEFAULT_MAX_SESSIONS,
+      maxRunsPerHour: env.DEFAULT_MAX_RUNS_PER_HOUR,
+      maxTokensPerDay: env.DEFAULT_MAX_TOKENS_PER_DAY,
+    };
+    this.llmMaxOutputTokens = env.LLM_MAX_OUTPUT_TOKENS;
+    this.webhookAllowPrivate = env.WEBHOOK_ALLOW_PRIVATE;
+    this.files = {
+      driver: env.STORAGE_DRIVER,
+      dir: env.FILE_STORAGE_DIR,
+      s3: {
+        endpoint: env.S3_ENDPOINT,
+        bucket: env.S3_BUCKET,
+        region: env.S3_REGION,
+        accessKeyId: env.S3_ACCESS_KEY_ID,
+        secretAccessKey: env.S3_SECRET_ACCESS_KEY,
+        forcePathStyle: env.S3_FORCE_PATH_STYLE,
+      },
+      maxBytesPerRequest: env.UPLOAD_MAX_BYTES,
+      maxBytesPerHour: env.UPLOAD_MAX_BYTES_PER_HOUR,
+      maxFilesPerRequest: env.UPLOAD_MAX_FILES,
+      shareTtlSeconds: env.FILE_SHARE_TTL,
+      sweepIntervalSeconds: env.FILE_SWEEP_INTERVAL,
     };
   }
 

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { ConsentModule } from '../consent/consent.module';
+import { UserLimitsModule } from '../settings/user-limits.module';
 import { AgentService } from './agent.service';
 import { checkpointerProvider } from './checkpointer.provider';
 import { CompletionService } from './completion.service';
@@ -19,7 +20,7 @@ import { ConversationSearchRepository } from './tools/conversation-search.reposi
 const TOOLS = [CurrentTimeTool, CalculatorTool, SearchConversationsTool, SubmitDocumentTool];
 
 @Module({
-  imports: [ConsentModule, TerminusModule],
+  imports: [ConsentModule, TerminusModule, UserLimitsModule],
   controllers: [ModelsController],
   providers: [
     ModelRegistry,

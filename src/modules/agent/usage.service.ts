@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
-import { AppConfig } from '../../config/app-config';
 import type { TokenUsage } from '../chat/message.entity';
+import { UserLimitsService } from '../settings/user-limits.service';
 import { UsageRepository } from './usage.repository';
 
 /** Token usage per user per UTC day, and the daily budget checked before any model call. */
@@ -10,7 +10,7 @@ import { UsageRepository } from './usage.repository';
 export class UsageService {
   constructor(
     private readonly usage: UsageRepository,
-    private readonly config: AppConfig,
+    private readonly limits: UserLimitsService,
   ) {}
 
   record(userId: string, usage: TokenUsage): Promise<void> {
@@ -18,7 +18,8 @@ export class UsageService {
   }
 
   async assertWithinBudget(userId: string): Promise<void> {
-    const limit = this.config.chat.maxTokensPerDay;
+    // The user's own max_tokens_per_day (Settings api_limits), DEFAULT_MAX_TOKENS_PER_DAY if unset.
+    const limit = (await this.limits.effective(userId)).max_tokens_per_day;
     if (limit === 0) return;
     const used = await this.usage.totalToday(userId);
     if (used >= limit) {
