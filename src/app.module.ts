@@ -20,6 +20,7 @@ import { RolesGuard } from './modules/auth/guards/roles.guard';
 import { HealthModule } from './modules/health/health.module';
 import { RealtimeModule } from './modules/realtime/realtime.module';
 import { SettingsModule } from './modules/settings/settings.module';
+import { FilesModule } from './modules/files/files.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -50,6 +51,7 @@ export class AppModule {
         ChatModule,
         RealtimeModule,
         SettingsModule,
+        FilesModule,
         ...imports,
       ],
       providers: [

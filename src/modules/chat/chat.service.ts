@@ -11,6 +11,7 @@ import type { ConsentDecision, ConsentRequest } from '../consent/consent-request
 import { ConsentRepository } from '../consent/consent.repository';
 import { ConsentService } from '../consent/consent.service';
 import { DecideConsentDto, mapConsentRequest } from '../consent/dto/consent.dto';
+import { FilesService } from '../files/files.service';
 import { Conversation } from './conversation.entity';
 import { ConversationsRepository } from './conversations.repository';
 import { ChatReplyDto, SendMessageDto } from './dto/chat.dto';
@@ -44,6 +45,7 @@ export class ChatService {
     private readonly usage: UsageService,
     private readonly agent: AgentService,
     private readonly config: AppConfig,
+    private readonly files: FilesService,
   ) {}
 
   async createConversation(userId: string, data: { title?: string; model?: string }): Promise<Conversation> {
@@ -82,6 +84,8 @@ export class ChatService {
       live.abort.abort('cancelled');
       await live.finished;
     }
+    // Rows would go with the conversation (cascade), but their stored bytes would not.
+    await this.files.deleteForConversation(id, userId);
     if (!(await this.conversations.delete(id, userId))) throw AppException.notFound('Conversation');
     await this.agent.deleteThread(id);
   }
