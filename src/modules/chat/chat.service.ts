@@ -11,7 +11,9 @@ import type { ConsentDecision, ConsentRequest } from '../consent/consent-request
 import { ConsentRepository } from '../consent/consent.repository';
 import { ConsentService } from '../consent/consent.service';
 import { DecideConsentDto, mapConsentRequest } from '../consent/dto/consent.dto';
+import { AttachmentsService } from '../files/attachments.service';
 import { FilesService } from '../files/files.service';
+import { SettingsService } from '../settings/settings.service';
 import { Conversation } from './conversation.entity';
 import { ConversationsRepository } from './conversations.repository';
 import { ChatReplyDto, SendMessageDto } from './dto/chat.dto';
@@ -46,6 +48,8 @@ export class ChatService {
     private readonly agent: AgentService,
     private readonly config: AppConfig,
     private readonly files: FilesService,
+    private readonly attachments: AttachmentsService,
+    private readonly settings: SettingsService,
   ) {}
 
   async createConversation(userId: string, data: { title?: string; model?: string }): Promise<Conversation> {
@@ -104,8 +108,12 @@ export class ChatService {
    */
   async send(userId: string, dto: SendMessageDto): Promise<StartedReply> {
     const existing = dto.conversation_id ? await this.getConversation(dto.conversation_id, userId) : null;
-    const model = this.models.choose(dto.model, existing?.model);
+    // The conversation's model, else the user's default_model, else the server's default.
+    const preferred = dto.model || existing?.model ? existing?.model : await this.settings.defaultModel(userId);
+    const model = this.models.choose(dto.model, preferred);
     await this.usage.assertWithinBudget(userId);
+    // Read before anything is stored: another user's or another conversation's file is a 404.
+    const attachments = await this.attachments.blocksFor(dto.attachments ?? [], existing?.id ?? null, userId);
     if (existing && (await this.consents.findPending(existing.id, userId))) {
       throw new AppException(ErrorCode.Conflict, 'A consent request is waiting for a decision in this conversation (POST /chat/consent)');
     }
@@ -128,7 +136,7 @@ export class ChatService {
       await this.conversations.releaseReply(conversation.id, messageId, claim.eventSeq);
       throw error;
     }
-    const live = this.start(userId, conversation.id, messageId, claim.eventSeq, model, { kind: 'message', text: dto.message }, true);
+    const live = this.start(userId, conversation.id, messageId, claim.eventSeq, model, { kind: 'message', text: dto.message, attachments }, true);
     return { conversationId: conversation.id, messageId, live };
   }
 

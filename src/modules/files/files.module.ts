@@ -1,5 +1,9 @@
 import { Module } from '@nestjs/common';
+import { AttachmentsService } from './attachments.service';
+import { FileSharesRepository } from './file-shares.repository';
+import { FileSharesService } from './file-shares.service';
 import { FileSweepJob } from './file-sweep.job';
+import { SharedFilesController } from './shared-files.controller';
 import { FilesController } from './files.controller';
 import { FilesRepository } from './files.repository';
 import { FilesService } from './files.service';
@@ -7,8 +11,8 @@ import { storageProvider } from './storage/storage.provider';
 import { UploadInterceptor } from './upload/upload.interceptor';
 
 @Module({
-  controllers: [FilesController],
-  providers: [FilesService, FilesRepository, storageProvider, UploadInterceptor, FileSweepJob],
-  exports: [FilesService],
+  controllers: [FilesController, SharedFilesController],
+  providers: [FilesService, FilesRepository, storageProvider, UploadInterceptor, FileSweepJob, AttachmentsService, FileSharesService, FileSharesRepository],
+  exports: [FilesService, AttachmentsService, FileSharesService],
 })
 export class FilesModule {}

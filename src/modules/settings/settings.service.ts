@@ -39,6 +39,11 @@ export class SettingsService {
     return this.view(row.preferences, row.apiLimits, row.integrations);
   }
 
+  /** The user's `default_model` preference, if any (chat uses it when a message names no model). */
+  async defaultModel(userId: string): Promise<string | null> {
+    return (await this.settings.find(userId))?.preferences.default_model ?? null;
+  }
+
   /** The plaintext of a stored secret, for the code that calls the integration (notifications). */
   async secret(userId: string, name: SecretName): Promise<string | null> {
     const row = await this.settings.find(userId);

@@ -1,0 +1,147 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { FileSharesService } from '../../src/modules/files/file-shares.service';
+import { FilesService } from '../../src/modules/files/files.service';
+import { createTestApp, TestApp } from '../helpers/app';
+import { FakeOpenAI } from '../helpers/fake-openai';
+import { eventsOf, sseRequest } from '../helpers/sse';
+import { bearer, createUser, TestUser } from '../helpers/users';
+import { CSV, PNG } from './fixtures';
+
+async function conversationWithFiles(sut: TestApp, user: TestUser) {
+  const conversationId = (await sut.http().post('/api/v1/chat/conversations').set(bearer(user.accessToken)).send({}).expect(201)).body.data.id as string;
+  const res = await sut
+    .http()
+    .post(`/api/v1/chat/conversations/${conversationId}/files`)
+    .set(bearer(user.accessToken))
+    .attach('files', PNG, { filename: 'pixel.png', contentType: 'image/png' })
+    .attach('files', CSV, { filename: 'scores.csv', contentType: 'text/csv' })
+    .expect(201);
+  const [png, csv] = res.body.data as Array<{ id: string }>;
+  return { conversationId, png: png.id, csv: csv.id };
+}
+
+describe('Attachments and file tools', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'attachments-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  describe('through the real OpenAI client', () => {
+    let llm: FakeOpenAI;
+    let sut: TestApp;
+    let user: TestUser;
+
+    beforeAll(async () => {
+      llm = await new FakeOpenAI().start();
+      sut = await createTestApp({ OPENAI_BASE_URL: llm.url, OPENAI_API_KEY: 'test-key', DEFAULT_MODEL: 'openai:gpt-test', FILE_STORAGE_DIR: dir });
+      user = await createUser(sut);
+    });
+    afterAll(async () => {
+      await sut.close();
+      await llm.stop();
+    });
+
+    it('sends an image as an image block and a CSV as text', async () => {
+      const { conversationId, png, csv } = await conversationWithFiles(sut, user);
+      llm.script({ text: 'I see a pixel and scores.' });
+      const res = await sut
+        .http()
+        .post('/api/v1/chat/message')
+        .set(bearer(user.accessToken))
+        .send({ message: 'what is in these?', conversation_id: conversationId, attachments: [png, csv] })
+        .expect(200);
+      expect(res.body.data.content).toBe('I see a pixel and scores.');
+      const userMessage = llm.requests.at(-1)!.messages.filter((m) => m.role === 'user').at(-1)!;
+      const parts = userMessage.content as Array<{ type: string; text?: string; image_url?: { url: string } }>;
+      expect(parts[0]).toEqual({ type: 'text', text: 'what is in these?' });
+      expect(parts).toContainEqual({ type: 'image_url', image_url: { url: `data:image/png;base64,${PNG.toString('base64')}` } });
+      const csvPart = parts.find((part) => part.type === 'text' && part.text?.includes('scores.csv'));
+      expect(csvPart?.text).toContain(CSV.toString());
+    });
+
+    it('answers 404 for files that are not the user’s own in this conversation', async () => {
+      const mine = await conversationWithFiles(sut, user);
+      const other = await createUser(sut);
+      const theirs = await conversationWithFiles(sut, other);
+      const send = (body: Record<string, unknown>) => sut.http().post('/api/v1/chat/message').set(bearer(user.accessToken)).send({ message: 'look', ...body });
+      const calls = llm.requests.length;
+      await send({ conversation_id: mine.conversationId, attachments: [theirs.png] }).expect(404);
+      const elsewhere = await conversationWithFiles(sut, user);
+      await send({ conversation_id: mine.conversationId, attachments: [elsewhere.csv] }).expect(404);
+      await send({ attachments: [mine.csv] }).expect(404);
+      expect(llm.requests.length).toBe(calls);
+    });
+  });
+
+  describe('with the demo model', () => {
+    let sut: TestApp;
+    let user: TestUser;
+
+    beforeAll(async () => {
+      sut = await createTestApp({ FILE_STORAGE_DIR: dir });
+      user = await createUser(sut);
+    });
+    afterAll(() => sut.close());
+
+    const send = (body: Record<string, unknown>, who = user) => sut.http().post('/api/v1/chat/message').set(bearer(who.accessToken)).send(body);
+
+    it('acknowledges what it received', async () => {
+      const { conversationId, png, csv } = await conversationWithFiles(sut, user);
+      const res = await send({ message: 'here you go', conversation_id: conversationId, attachments: [png, csv] }).expect(200);
+      expect(res.body.data.content).toContain('I received 1 image(s) and 1 file(s) as text');
+      expect(res.body.data.content).toContain('here you go');
+    });
+
+    it('reads a file with read_file', async () => {
+      const { conversationId, csv } = await conversationWithFiles(sut, user);
+      const res = await send({ message: `read file ${csv}`, conversation_id: conversationId }).expect(200);
+      expect(res.body.data.results[0]).toMatchObject({ name: 'read_file', status: 'success' });
+      expect(res.body.data.results[0].content).toContain(CSV.toString());
+    });
+
+    it('shares a file only after consent, with a link that works without login until it expires', async () => {
+      const { conversationId, csv } = await conversationWithFiles(sut, user);
+      const first = await send({ message: `please share file ${csv}`, conversation_id: conversationId }).expect(200);
+      expect(first.body.data).toMatchObject({ status: 'awaiting_consent', requires_consent: true });
+      expect(first.body.data.consent_request.actions).toEqual([expect.objectContaining({ tool: 'share_file', arguments: { file_id: csv } })]);
+      const db = sut.app.get(DataSource);
+      expect(await db.query(`SELECT 1 FROM file_shares WHERE file_id = $1`, [csv])).toHaveLength(0);
+
+      await sut.http().post('/api/v1/chat/consent').set(bearer(user.accessToken)).send({ consent_request_id: first.body.data.consent_request.id, approved: true }).expect(200);
+      const replay = await sseRequest(sut.url, { path: `/api/v1/chat/conversations/${conversationId}/stream`, token: user.accessToken });
+      expect(eventsOf(replay.frames).at(-1)).toMatchObject({ event: 'done', data: { status: 'complete' } });
+      const messages = (await sut.http().get(`/api/v1/chat/conversations/${conversationId}/messages`).set(bearer(user.accessToken)).expect(200)).body.data;
+      const result = messages[0].results.find((r: { name: string }) => r.name === 'share_file');
+      const url = /\/api\/v1\/files\/shared\/[\w-]{43}/.exec(result.content)?.[0];
+      expect(url).toBeDefined();
+
+      const shared = await sut.http().get(url!).buffer(true).expect(200);
+      expect(shared.text).toBe(CSV.toString());
+      expect(shared.headers['content-disposition']).toMatch(/^attachment;/);
+      expect(shared.headers['x-content-type-options']).toBe('nosniff');
+      await sut.http().get(url!).expect(200);
+      await sut.http().get(`/api/v1/files/shared/${'x'.repeat(43)}`).expect(404);
+
+      await db.query(`UPDATE file_shares SET expires_at = now() - interval '1 second' WHERE file_id = $1`, [csv]);
+      const expired = await sut.http().get(url!).expect(404);
+      expect(expired.body.error.code).toBe('RESOURCE_NOT_FOUND');
+    });
+
+    it('stops serving a shared link once the file is deleted', async () => {
+      const { conversationId, csv } = await conversationWithFiles(sut, user);
+      const file = await sut.app.get(FilesService).get(csv, conversationId, user.id);
+      const link = await sut.app.get(FileSharesService).create(file, { singleUse: true });
+      const path = new URL(link.url, 'http://x').pathname;
+      await sut.http().get(path).expect(200);
+      await sut.http().get(path).expect(404);
+
+      const again = await sut.app.get(FileSharesService).create(file, { singleUse: false });
+      await sut.http().delete(`/api/v1/chat/conversations/${conversationId}/files/${csv}`).set(bearer(user.accessToken)).expect(200);
+      await sut.http().get(new URL(again.url, 'http://x').pathname).expect(404);
+    });
+  });
+});
