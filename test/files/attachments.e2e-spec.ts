@@ -8,6 +8,7 @@ import { createTestApp, TestApp } from '../helpers/app';
 import { FakeOpenAI } from '../helpers/fake-openai';
 import { eventsOf, sseRequest } from '../helpers/sse';
 import { bearer, createUser, TestUser } from '../helpers/users';
+import { connected } from '../realtime/socket-client';
 import { CSV, PNG } from './fixtures';
 
 async function conversationWithFiles(sut: TestApp, user: TestUser) {
@@ -94,6 +95,24 @@ describe('Attachments and file tools', () => {
       const res = await send({ message: 'here you go', conversation_id: conversationId, attachments: [png, csv] }).expect(200);
       expect(res.body.data.content).toContain('I received 1 image(s) and 1 file(s) as text');
       expect(res.body.data.content).toContain('here you go');
+    });
+
+    it('takes attachments on the socket send_message too, and refuses another user’s', async () => {
+      const { conversationId, png, csv } = await conversationWithFiles(sut, user);
+      const socket = await connected(sut.url, user.accessToken);
+      try {
+        const ack = await socket.emit('send_message', { room_id: conversationId, message: 'socket files', attachments: [png, csv] });
+        expect(ack).toMatchObject({ ok: true });
+        const done = await socket.waitFor((r) => r.event === 'done');
+        const messages = (await sut.http().get(`/api/v1/chat/conversations/${conversationId}/messages`).set(bearer(user.accessToken)).expect(200)).body.data;
+        expect(done.payload).toMatchObject({ status: 'complete' });
+        expect(messages[0].content).toContain('I received 1 image(s) and 1 file(s) as text');
+        const stranger = await conversationWithFiles(sut, await createUser(sut));
+        const refused = await socket.emit('send_message', { room_id: conversationId, message: 'x', attachments: [stranger.csv] });
+        expect(refused).toMatchObject({ ok: false, error: { code: 'RESOURCE_NOT_FOUND' } });
+      } finally {
+        socket.close();
+      }
     });
 
     it('reads a file with read_file', async () => {
