@@ -56,9 +56,14 @@ export class CreateSettingsAndFiles1764000005000 implements MigrationInterface {
       )`);
     await queryRunner.query(`CREATE INDEX file_shares_user_id_idx ON file_shares (user_id)`);
     await queryRunner.query(`CREATE INDEX file_shares_file_idx ON file_shares (file_id)`);
+
+    // Tokens promised to model calls still running: the daily budget counts them, so concurrent
+    // calls cannot together overshoot it.
+    await queryRunner.query(`ALTER TABLE usage_daily ADD COLUMN reserved_tokens bigint NOT NULL DEFAULT 0`);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`ALTER TABLE usage_daily DROP COLUMN reserved_tokens`);
     await queryRunner.query(`DROP TABLE file_shares`);
     await queryRunner.query(`DROP TABLE upload_usage`);
     await queryRunner.query(`DROP TABLE files`);

@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { UsageService } from '../../src/modules/agent/usage.service';
 import { SettingsService } from '../../src/modules/settings/settings.service';
 import { createTestApp, TestApp } from '../helpers/app';
 import { bearer, createAdmin, createUser, TestUser } from '../helpers/users';
@@ -124,13 +125,29 @@ describe('Settings', () => {
     expect((await get(other)).body.data.api_limits).toEqual({ max_sessions: 3, max_runs_per_hour: 50, max_tokens_per_day: 1 });
     await sut.http().patch(`/api/v1/admin/users/${other.id}`).set(bearer(other.accessToken)).send({ api_limits: { max_sessions: 1000 } }).expect(403);
 
-    // One reply spends more than a token: the next message is refused before any model call.
-    await sut.http().post('/api/v1/chat/message').set(bearer(other.accessToken)).send({ message: 'hello' }).expect(200);
-    const refused = await sut.http().post('/api/v1/chat/message').set(bearer(other.accessToken)).send({ message: 'again' }).expect(429);
+    // A reply may cost LLM_MAX_OUTPUT_TOKENS (4096) plus its prompt: under that, nothing starts.
+    await sut.http().patch(`/api/v1/admin/users/${other.id}`).set(bearer(admin.accessToken)).send({ api_limits: { max_tokens_per_day: 4000 } }).expect(200);
+    const refused = await sut.http().post('/api/v1/chat/message').set(bearer(other.accessToken)).send({ message: 'hello' }).expect(429);
     expect(refused.body.error.code).toBe('QUOTA_EXCEEDED');
+    await sut.http().patch(`/api/v1/admin/users/${other.id}`).set(bearer(admin.accessToken)).send({ api_limits: { max_tokens_per_day: 4200 } }).expect(200);
+    const reply = await sut.http().post('/api/v1/chat/message').set(bearer(other.accessToken)).send({ message: 'hello' }).expect(200);
+    expect(reply.body.data.usage.total_tokens).toBeGreaterThan(0);
 
     await sut.http().patch(`/api/v1/admin/users/${other.id}`).set(bearer(admin.accessToken)).send({ api_limits: { max_tokens_per_day: null } }).expect(200);
     expect((await get(other)).body.data.api_limits.max_tokens_per_day).toBe(123456);
-    await sut.http().post('/api/v1/chat/message').set(bearer(other.accessToken)).send({ message: 'again' }).expect(200);
+  });
+
+  it('reserves tokens before a model call, so concurrent calls cannot overshoot the budget', async () => {
+    const admin = await createAdmin(sut);
+    const someone = await createUser(sut);
+    await sut.http().patch(`/api/v1/admin/users/${someone.id}`).set(bearer(admin.accessToken)).send({ api_limits: { max_tokens_per_day: 8500 } }).expect(200);
+    const usage = sut.app.get(UsageService);
+    const results = await Promise.allSettled([usage.reserve(someone.id, 0), usage.reserve(someone.id, 0), usage.reserve(someone.id, 0)]);
+    expect(results.filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<number>).value)).toEqual([4096, 4096]);
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
+    // Settling returns what was not used: 10 used + 4096 still reserved leaves room for one more.
+    await usage.settle(someone.id, 4096, { input_tokens: 5, output_tokens: 5, total_tokens: 10 });
+    await expect(usage.reserve(someone.id, 0)).resolves.toBe(4096);
+    await expect(usage.reserve(someone.id, 0)).rejects.toMatchObject({ code: 'QUOTA_EXCEEDED' });
   });
 });

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
+import { AppConfig } from '../../config/app-config';
 import type { TokenUsage } from '../chat/message.entity';
 import { UserLimitsService } from '../settings/user-limits.service';
 import { UsageRepository } from './usage.repository';
@@ -11,10 +12,32 @@ export class UsageService {
   constructor(
     private readonly usage: UsageRepository,
     private readonly limits: UserLimitsService,
+    private readonly config: AppConfig,
   ) {}
 
   record(userId: string, usage: TokenUsage): Promise<void> {
     return this.usage.add(userId, usage);
+  }
+
+  /**
+   * Reserves the most a model call may spend (LLM_MAX_OUTPUT_TOKENS + `promptTokens`) against
+   * the user's max_tokens_per_day before the call; `settle` gives back what it did not use.
+   * Returns the reservation (0: no limit). 429 QUOTA_EXCEEDED when it does not fit.
+   */
+  async reserve(userId: string, promptTokens: number): Promise<number> {
+    const limit = (await this.limits.effective(userId)).max_tokens_per_day;
+    if (limit === 0) return 0;
+    const tokens = this.config.llmMaxOutputTokens + Math.max(0, Math.ceil(promptTokens));
+    if (await this.usage.reserve(userId, tokens, limit)) return tokens;
+    const used = await this.usage.totalToday(userId);
+    throw new AppException(ErrorCode.QuotaExceeded, 'Daily token budget spent (or too little left for another reply); it resets at 00:00 UTC', {
+      limit,
+      used,
+    });
+  }
+
+  async settle(userId: string, reserved: number, usage: TokenUsage | null): Promise<void> {
+    await this.usage.settle(userId, reserved, usage ?? { input_tokens: 0, output_tokens: 0, total_tokens: 0 });
   }
 
   async assertWithinBudget(userId: string): Promise<void> {
@@ -26,4 +49,9 @@ export class UsageService {
       throw new AppException(ErrorCode.QuotaExceeded, 'Daily token budget spent; it resets at 00:00 UTC', { limit, used });
     }
   }
+}
+
+/** A rough prompt size: about four characters per token, plus a flat cost per image. */
+export function estimatePromptTokens(text: string, images = 0): number {
+  return Math.ceil(text.length / 4) + images * 1000;
 }

@@ -6,12 +6,12 @@ import { AppConfig } from '../../config/app-config';
 import type { AgentInput } from '../agent/agent.events';
 import { AgentService } from '../agent/agent.service';
 import { ModelRegistry } from '../agent/models/model-registry';
-import { UsageService } from '../agent/usage.service';
+import { estimatePromptTokens, UsageService } from '../agent/usage.service';
 import type { ConsentDecision, ConsentRequest } from '../consent/consent-request.entity';
 import { ConsentRepository } from '../consent/consent.repository';
 import { ConsentService } from '../consent/consent.service';
 import { DecideConsentDto, mapConsentRequest } from '../consent/dto/consent.dto';
-import { AttachmentsService } from '../files/attachments.service';
+import { AttachmentBlock, AttachmentsService } from '../files/attachments.service';
 import { FilesService } from '../files/files.service';
 import { SettingsService } from '../settings/settings.service';
 import { Conversation } from './conversation.entity';
@@ -114,6 +114,25 @@ export class ChatService {
     await this.usage.assertWithinBudget(userId);
     // Read before anything is stored: another user's or another conversation's file is a 404.
     const attachments = await this.attachments.blocksFor(dto.attachments ?? [], existing?.id ?? null, userId);
+    const attachedText = attachments.map((block) => (block.type === 'text' ? block.text : '')).join('');
+    const images = attachments.filter((block) => block.type === 'image').length;
+    const reserved = await this.usage.reserve(userId, estimatePromptTokens(dto.message + attachedText, images));
+    try {
+      return await this.startReply(userId, dto, existing, model, attachments, reserved);
+    } catch (error) {
+      await this.usage.settle(userId, reserved, null).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async startReply(
+    userId: string,
+    dto: SendMessageDto,
+    existing: Conversation | null,
+    model: string,
+    attachments: AttachmentBlock[],
+    reservedTokens: number,
+  ): Promise<StartedReply> {
     if (existing && (await this.consents.findPending(existing.id, userId))) {
       throw new AppException(ErrorCode.Conflict, 'A consent request is waiting for a decision in this conversation (POST /chat/consent)');
     }
@@ -136,7 +155,16 @@ export class ChatService {
       await this.conversations.releaseReply(conversation.id, messageId, claim.eventSeq);
       throw error;
     }
-    const live = this.start(userId, conversation.id, messageId, claim.eventSeq, model, { kind: 'message', text: dto.message, attachments }, true);
+    const live = this.runner.start({
+      userId,
+      conversationId: conversation.id,
+      messageId,
+      lastSeq: claim.eventSeq,
+      model,
+      input: { kind: 'message', text: dto.message, attachments },
+      announceConversation: true,
+      reservedTokens,
+    });
     return { conversationId: conversation.id, messageId, live };
   }
 

@@ -27,6 +27,8 @@ export interface ReplyStart {
   /** What the assistant message already holds (a continuation after consent appends to it). */
   previous?: { content: string; toolCalls: StoredToolCall[]; results: StoredToolResult[]; usage: TokenUsage | null };
   announceConversation?: boolean;
+  /** Tokens reserved against the daily budget for this reply; settled when it ends. */
+  reservedTokens?: number;
 }
 
 interface ReplyState {
@@ -150,7 +152,9 @@ export class ReplyRunner implements OnModuleInit {
       await flush();
       live.emit('done', { message_id: params.messageId, status: state.status, usage: state.usage });
       await flush();
-      if (runUsage.total_tokens > 0) await this.usage.record(params.userId, runUsage).catch(() => undefined);
+      if (runUsage.total_tokens > 0 || params.reservedTokens) {
+        await this.usage.settle(params.userId, params.reservedTokens ?? 0, runUsage).catch(() => undefined);
+      }
       await this.conversations.releaseReply(params.conversationId, params.messageId, live.lastSeq).catch((error) => {
         this.logger.error({ err: error, conversation_id: params.conversationId }, 'Could not release the conversation');
       });
