@@ -10,6 +10,7 @@ import { eventsOf, sseRequest } from '../helpers/sse';
 import { bearer, createUser, TestUser } from '../helpers/users';
 import { connected } from '../realtime/socket-client';
 import { CSV, PNG } from './fixtures';
+import { pdfWithText } from './pdf-fixture';
 
 async function conversationWithFiles(sut: TestApp, user: TestUser) {
   const conversationId = (await sut.http().post('/api/v1/chat/conversations').set(bearer(user.accessToken)).send({}).expect(201)).body.data.id as string;
@@ -25,6 +26,8 @@ async function conversationWithFiles(sut: TestApp, user: TestUser) {
 }
 
 describe('Attachments and file tools', () => {
+  // The first PDF loads (and jest transforms) PDF.js: seconds on a busy machine.
+  jest.setTimeout(30_000);
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'attachments-'));
@@ -62,6 +65,21 @@ describe('Attachments and file tools', () => {
       expect(parts).toContainEqual({ type: 'image_url', image_url: { url: `data:image/png;base64,${PNG.toString('base64')}` } });
       const csvPart = parts.find((part) => part.type === 'text' && part.text?.includes('scores.csv'));
       expect(csvPart?.text).toContain(CSV.toString());
+    });
+
+    it('sends a PDF’s extracted text', async () => {
+      const conversationId = (await sut.http().post('/api/v1/chat/conversations').set(bearer(user.accessToken)).send({}).expect(201)).body.data.id;
+      const upload = await sut
+        .http()
+        .post(`/api/v1/chat/conversations/${conversationId}/files`)
+        .set(bearer(user.accessToken))
+        .attach('files', pdfWithText('Quarterly revenue grew by 42 percent'), { filename: 'report.pdf', contentType: 'application/pdf' })
+        .expect(201);
+      expect(upload.body.data[0].content_type).toBe('application/pdf');
+      llm.script({ text: 'Revenue grew.' });
+      await sut.http().post('/api/v1/chat/message').set(bearer(user.accessToken)).send({ message: 'summarize', conversation_id: conversationId, attachments: [upload.body.data[0].id] }).expect(200);
+      const parts = llm.requests.at(-1)!.messages.filter((m) => m.role === 'user').at(-1)!.content as Array<{ type: string; text?: string }>;
+      expect(parts.find((part) => part.text?.includes('report.pdf'))?.text).toContain('Quarterly revenue grew by 42 percent');
     });
 
     it('answers 404 for files that are not the user’s own in this conversation', async () => {

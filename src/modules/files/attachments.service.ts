@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppException } from '../../common/errors/app.exception';
 import { StoredFile } from './file.entity';
 import { FilesService } from './files.service';
+import { pdfText } from './pdf-text';
 import { INLINE_IMAGES, TEXT_TYPES } from './upload/content-type';
 
 /** Text of one attached file given to the model, at most (a bounded prompt, whatever the file). */
@@ -37,6 +38,11 @@ export class AttachmentsService {
     if (TEXT_TYPES.has(file.contentType)) {
       const { text, truncated } = await this.files.readText(file, ATTACHMENT_TEXT_BYTES);
       return [{ type: 'text', text: `${label}${truncated ? `, first ${ATTACHMENT_TEXT_BYTES} bytes` : ''}:\n<<<\n${text}\n>>>` }];
+    }
+    if (file.contentType === 'application/pdf') {
+      const extracted = await pdfText(await this.files.readBytes(file), ATTACHMENT_TEXT_BYTES).catch(() => null);
+      if (extracted) return [{ type: 'text', text: `${label}, text extracted${extracted.truncated ? ' (truncated)' : ''}:\n<<<\n${extracted.text}\n>>>` }];
+      return [{ type: 'text', text: `${label}: its text could not be extracted.` }];
     }
     return [{ type: 'text', text: `${label}: its content cannot be read as text here.` }];
   }

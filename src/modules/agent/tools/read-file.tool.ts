@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { AppException } from '../../../common/errors/app.exception';
 import { ATTACHMENT_TEXT_BYTES } from '../../files/attachments.service';
 import { FilesService } from '../../files/files.service';
+import { pdfText } from '../../files/pdf-text';
 import { TEXT_TYPES } from '../../files/upload/content-type';
 import { type AgentTool, toolContext } from './agent-tool';
 
@@ -26,13 +27,16 @@ export class ReadFileTool implements AgentTool {
           if (error instanceof AppException) return 'No file with that id in this conversation.';
           throw error;
         }
-        if (!TEXT_TYPES.has(file.contentType)) return `"${file.filename}" is ${file.contentType}; only text files can be read.`;
-        const { text, truncated } = await this.files.readText(file, ATTACHMENT_TEXT_BYTES);
+        let read;
+        if (file.contentType === 'application/pdf') read = await pdfText(await this.files.readBytes(file), ATTACHMENT_TEXT_BYTES).catch(() => null);
+        else if (TEXT_TYPES.has(file.contentType)) read = await this.files.readText(file, ATTACHMENT_TEXT_BYTES);
+        if (!read) return `"${file.filename}" is ${file.contentType}; only text files and PDFs can be read.`;
+        const { text, truncated } = read;
         return `${file.filename}${truncated ? ` (first ${ATTACHMENT_TEXT_BYTES} bytes)` : ''}:\n${text}`;
       },
       {
         name: this.name,
-        description: 'Reads the text of a file uploaded to this conversation (text, Markdown, CSV, JSON), by its file id.',
+        description: 'Reads the text of a file uploaded to this conversation (text, Markdown, CSV, JSON, PDF), by its file id.',
         schema: z.object({ file_id: z.uuid() }),
       },
     );
