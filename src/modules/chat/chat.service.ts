@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { AppConfig } from '../../config/app-config';
-import type { AgentInput } from '../agent/agent.events';
 import { AgentService } from '../agent/agent.service';
 import { ModelRegistry } from '../agent/models/model-registry';
 import { estimatePromptTokens, UsageService } from '../agent/usage.service';
@@ -155,16 +154,8 @@ export class ChatService {
       await this.conversations.releaseReply(conversation.id, messageId, claim.eventSeq);
       throw error;
     }
-    const live = this.runner.start({
-      userId,
-      conversationId: conversation.id,
-      messageId,
-      lastSeq: claim.eventSeq,
-      model,
-      input: { kind: 'message', text: dto.message, attachments },
-      announceConversation: true,
-      reservedTokens,
-    });
+    const input = { kind: 'message' as const, text: dto.message, attachments };
+    const live = this.runner.start({ userId, conversationId: conversation.id, messageId, lastSeq: claim.eventSeq, model, input, announceConversation: true, reservedTokens });
     return { conversationId: conversation.id, messageId, live };
   }
 
@@ -229,12 +220,9 @@ export class ChatService {
     }
     await this.messages.update(message.id, { status: 'streaming' });
     const model = message.model ?? this.models.choose(null, conversation.model);
-    return this.start(request.userId, request.conversationId, message.id, claim.eventSeq, model, { kind: 'resume', decisions }, false, {
-      content: message.content,
-      toolCalls: message.toolCalls,
-      results: message.results,
-      usage: message.usage,
-    });
+    const previous = { content: message.content, toolCalls: message.toolCalls, results: message.results, usage: message.usage };
+    const input = { kind: 'resume' as const, decisions };
+    return this.runner.start({ userId: request.userId, conversationId: request.conversationId, messageId: message.id, lastSeq: claim.eventSeq, model, input, previous });
   }
 
   /**
@@ -275,19 +263,6 @@ export class ChatService {
     if (live?.messageId === latest.id) return live.firstSeq - 1;
     const first = await this.events.firstOf(conversationId, latest.id);
     return first === null ? Number.MAX_SAFE_INTEGER : first - 1;
-  }
-
-  private start(
-    userId: string,
-    conversationId: string,
-    messageId: string,
-    lastSeq: number,
-    model: string,
-    input: AgentInput,
-    announceConversation: boolean,
-    previous?: Parameters<ReplyRunner['start']>[0]['previous'],
-  ): LiveReply {
-    return this.runner.start({ userId, conversationId, messageId, lastSeq, model, input, previous, announceConversation });
   }
 }
 
