@@ -41,7 +41,7 @@ describe('Attachments and file tools', () => {
 
     beforeAll(async () => {
       llm = await new FakeOpenAI().start();
-      sut = await createTestApp({ OPENAI_BASE_URL: llm.url, OPENAI_API_KEY: 'test-key', DEFAULT_MODEL: 'openai:gpt-test', FILE_STORAGE_DIR: dir });
+      sut = await createTestApp({ OPENAI_BASE_URL: llm.url, OPENAI_API_KEY: 'test-key', DEFAULT_MODEL: 'openai:gpt-test', DEMO_MODEL_ENABLED: 'true', FILE_STORAGE_DIR: dir });
       user = await createUser(sut);
     });
     afterAll(async () => {
@@ -65,6 +65,18 @@ describe('Attachments and file tools', () => {
       expect(parts).toContainEqual({ type: 'image_url', image_url: { url: `data:image/png;base64,${PNG.toString('base64')}` } });
       const csvPart = parts.find((part) => part.type === 'text' && part.text?.includes('scores.csv'));
       expect(csvPart?.text).toContain(CSV.toString());
+    });
+
+    it('uses the user’s default_model when a message names none', async () => {
+      const someone = await createUser(sut);
+      await sut.http().put('/api/v1/settings').set(bearer(someone.accessToken)).send({ user_preferences: { default_model: 'demo:assistant' } }).expect(200);
+      const calls = llm.requests.length;
+      const res = await sut.http().post('/api/v1/chat/message').set(bearer(someone.accessToken)).send({ message: 'hi' }).expect(200);
+      expect(res.body.data.model).toBe('demo:assistant');
+      expect(llm.requests.length).toBe(calls);
+      llm.script({ text: 'From OpenAI.' });
+      const named = await sut.http().post('/api/v1/chat/message').set(bearer(someone.accessToken)).send({ message: 'hi', model: 'openai:gpt-test' }).expect(200);
+      expect(named.body.data.model).toBe('openai:gpt-test');
     });
 
     it('sends a PDF’s extracted text', async () => {
@@ -166,6 +178,17 @@ describe('Attachments and file tools', () => {
       await db.query(`UPDATE file_shares SET expires_at = now() - interval '1 second' WHERE file_id = $1`, [csv]);
       const expired = await sut.http().get(url!).expect(404);
       expect(expired.body.error.code).toBe('RESOURCE_NOT_FOUND');
+    });
+
+    it('never shares another user’s file, even after approval', async () => {
+      const { conversationId } = await conversationWithFiles(sut, user);
+      const theirs = await conversationWithFiles(sut, await createUser(sut));
+      const first = await send({ message: `share file ${theirs.csv}`, conversation_id: conversationId }).expect(200);
+      await sut.http().post('/api/v1/chat/consent').set(bearer(user.accessToken)).send({ consent_request_id: first.body.data.consent_request.id, approved: true }).expect(200);
+      await sseRequest(sut.url, { path: `/api/v1/chat/conversations/${conversationId}/stream`, token: user.accessToken });
+      const messages = (await sut.http().get(`/api/v1/chat/conversations/${conversationId}/messages`).set(bearer(user.accessToken)).expect(200)).body.data;
+      expect(messages[0].results.find((r: { name: string }) => r.name === 'share_file').content).toBe('Not shared: no file with that id in this conversation.');
+      expect(await sut.app.get(DataSource).query(`SELECT 1 FROM file_shares WHERE file_id = $1`, [theirs.csv])).toHaveLength(0);
     });
 
     it('stops serving a shared link once the file is deleted', async () => {
