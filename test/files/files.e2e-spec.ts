@@ -65,6 +65,11 @@ describe.each([
     await storage?.close();
   });
 
+  it('reports the storage in /api/health', async () => {
+    const res = await sut.http().get('/api/health');
+    expect(res.body.details.storage).toEqual({ status: 'up', driver });
+  });
+
   it('uploads, lists, downloads identical bytes, and deletes idempotently', async () => {
     const res = await upload([[PNG, 'pixel.png', 'image/png'], [CSV, 'scores.csv', 'text/csv']]).expect(201);
     const [png, csv] = res.body.data;

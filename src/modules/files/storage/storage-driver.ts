@@ -15,4 +15,6 @@ export abstract class StorageDriver {
   abstract delete(key: string): Promise<void>;
   /** Every object, for the sweep. */
   abstract list(): AsyncIterable<StoredObject>;
+  /** Throws when the store cannot be reached or written (health). */
+  abstract probe(): Promise<void>;
 }
