@@ -3,7 +3,7 @@
 // without which Nest's DI injects undefined.
 const esmPackages = [
   // langchain's initChatModel import()s provider packages: transformed, that becomes require() jest can run.
-  'langchain','@nestjs', 'pg-boss', 'serialize-error', 'non-error', 'rrule-temporal', 'temporal-spec', 'file-type', 'strtok3', 'token-types', 'uint8array-extras', '@tokenizer', 'nestjs-pino', 'openid-client', 'jose', 'oauth4webapi', 'oauth2-mock-server', 'basic-auth', 'is-plain-obj'];
+  'langchain','@nestjs', 'pg-boss', 'serialize-error', 'non-error', 'rrule-temporal', 'temporal-spec', 'file-type', '@borewit', 'unpdf', 'strtok3', 'token-types', 'uint8array-extras', '@tokenizer', 'nestjs-pino', 'openid-client', 'jose', 'oauth4webapi', 'oauth2-mock-server', 'basic-auth', 'is-plain-obj'];
 
 const common = {
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
@@ -13,6 +13,8 @@ const common = {
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
   testEnvironment: 'node',
+  // unpdf loads its PDF.js build through an import-only export, which jest's resolver skips.
+  moduleNameMapper: { '^unpdf/pdfjs$': '<rootDir>/node_modules/unpdf/dist/pdfjs.mjs' },
 };
 
 module.exports = {

@@ -26,6 +26,8 @@ import { RunsModule } from './modules/runs/runs.module';
 import { SessionsModule } from './modules/sessions/sessions.module';
 import { TeamsModule } from './modules/teams/teams.module';
 import { UsageModule } from './modules/usage/usage.module';
+import { SettingsModule } from './modules/settings/settings.module';
+import { FilesModule } from './modules/files/files.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -65,6 +67,8 @@ export class AppModule implements NestModule {
         TeamsModule,
         RunsModule,
         UsageModule,
+        SettingsModule,
+        FilesModule,
         ...imports,
       ],
       providers: [

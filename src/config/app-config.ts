@@ -65,8 +65,7 @@ export class AppConfig {
   /** The key before the last rotation: secrets it sealed stay readable. */
   readonly encryptionKeyPrevious?: string;
   readonly rateLimit: { perMinute: number; authPerMinute: number };
-  /** Per-user limits; sessions and runs per hour are defaults until a Settings module stores them per user (0 = unlimited). */
-  readonly limits: { maxConversationsPerUser: number; maxConcurrentStreamsPerUser: number; maxSessions: number; maxRunsPerHour: number };
+  readonly limits: { maxConversationsPerUser: number; maxConcurrentStreamsPerUser: number };
   readonly submitWebhookUrl?: string;
   readonly llm: {
     /** `provider:model`; unset: the first configured provider's default, or the demo model. */
@@ -102,6 +101,20 @@ export class AppConfig {
     superviseSeconds: number;
     pollIntervalMs: number;
     queueSchema: string;
+  };
+  /** Per-user api_limits when an admin set none (Settings). */
+  readonly defaultApiLimits: { maxSessions: number; maxRunsPerHour: number; maxTokensPerDay: number };
+  readonly llmMaxOutputTokens: number;
+  readonly webhookAllowPrivate: boolean;
+  readonly files: {
+    driver: 'local' | 's3';
+    dir: string;
+    s3: { endpoint?: string; bucket?: string; region: string; accessKeyId?: string; secretAccessKey?: string; forcePathStyle: boolean };
+    maxBytesPerRequest: number;
+    maxBytesPerHour: number;
+    maxFilesPerRequest: number;
+    shareTtlSeconds: number;
+    sweepIntervalSeconds: number;
   };
 
   constructor(env: Env) {
@@ -153,8 +166,6 @@ export class AppConfig {
     this.limits = {
       maxConversationsPerUser: env.MAX_CONVERSATIONS_PER_USER,
       maxConcurrentStreamsPerUser: env.MAX_CONCURRENT_STREAMS_PER_USER,
-      maxSessions: env.DEFAULT_MAX_SESSIONS,
-      maxRunsPerHour: env.DEFAULT_MAX_RUNS_PER_HOUR,
     };
     this.submitWebhookUrl = env.SUBMIT_WEBHOOK_URL;
     this.llm = {
@@ -195,6 +206,30 @@ export class AppConfig {
       superviseSeconds: env.RUN_SUPERVISE_SECONDS,
       pollIntervalMs: env.RUN_POLL_INTERVAL_MS,
       queueSchema: env.RUN_QUEUE_SCHEMA,
+    };
+    this.defaultApiLimits = {
+      maxSessions: env.DEFAULT_MAX_SESSIONS,
+      maxRunsPerHour: env.DEFAULT_MAX_RUNS_PER_HOUR,
+      maxTokensPerDay: env.DEFAULT_MAX_TOKENS_PER_DAY,
+    };
+    this.llmMaxOutputTokens = env.LLM_MAX_OUTPUT_TOKENS;
+    this.webhookAllowPrivate = env.WEBHOOK_ALLOW_PRIVATE;
+    this.files = {
+      driver: env.STORAGE_DRIVER,
+      dir: env.FILE_STORAGE_DIR,
+      s3: {
+        endpoint: env.S3_ENDPOINT,
+        bucket: env.S3_BUCKET,
+        region: env.S3_REGION,
+        accessKeyId: env.S3_ACCESS_KEY_ID,
+        secretAccessKey: env.S3_SECRET_ACCESS_KEY,
+        forcePathStyle: env.S3_FORCE_PATH_STYLE,
+      },
+      maxBytesPerRequest: env.UPLOAD_MAX_BYTES,
+      maxBytesPerHour: env.UPLOAD_MAX_BYTES_PER_HOUR,
+      maxFilesPerRequest: env.UPLOAD_MAX_FILES,
+      shareTtlSeconds: env.FILE_SHARE_TTL,
+      sweepIntervalSeconds: env.FILE_SWEEP_INTERVAL,
     };
   }
 

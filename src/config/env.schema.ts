@@ -187,6 +187,7 @@ export const envSchema = z
     RUN_POLL_INTERVAL_MS: int(300, 20),
     // pg-boss's schema; deployments (or test suites) sharing one database keep their queues apart.
     RUN_QUEUE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,49}$/, 'expected a lowercase schema name').default('pgboss'),
+    // Settings: per-user api_limits default to these (admins override per user).
     DEFAULT_MAX_SESSIONS: int(100, 0),
     DEFAULT_MAX_RUNS_PER_HOUR: int(50, 0),
     // Mail (README "Accounts"). Unset SMTP_URL outside production: each mail is logged instead.
@@ -200,8 +201,30 @@ export const envSchema = z
     ACCOUNT_MAIL_PER_HOUR: int(5, 1),
     // API calls are counted in memory and written with one upsert this often (and at shutdown).
     USAGE_FLUSH_INTERVAL: duration('10s'),
+    // A token reservation assumes this many output tokens plus the prompt estimate.
+    LLM_MAX_OUTPUT_TOKENS: int(4096, 1),
+    // Lets user-supplied integration URLs point at private addresses or plain http (tests only).
+    WEBHOOK_ALLOW_PRIVATE: bool(false),
+
+    // Files (README "Files"): local directory or any S3-compatible store.
+    STORAGE_DRIVER: z.enum(['local', 's3']).default('local'),
+    FILE_STORAGE_DIR: z.string().default('./.data/files'),
+    S3_ENDPOINT: httpUrl.optional(),
+    S3_BUCKET: z.string().optional(),
+    S3_REGION: z.string().default('us-east-1'),
+    S3_ACCESS_KEY_ID: z.string().optional(),
+    S3_SECRET_ACCESS_KEY: z.string().optional(),
+    S3_FORCE_PATH_STYLE: bool(false),
+    UPLOAD_MAX_BYTES: int(10_485_760, 1),
+    UPLOAD_MAX_BYTES_PER_HOUR: int(104_857_600, 1),
+    UPLOAD_MAX_FILES: int(10, 1),
+    FILE_SHARE_TTL: duration('24h'),
+    FILE_SWEEP_INTERVAL: duration('1h'),
   })
   .superRefine((env, ctx) => {
+    if (env.STORAGE_DRIVER === 's3' && !env.S3_BUCKET) {
+      ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'must be set when STORAGE_DRIVER=s3' });
+    }
     if (env.NODE_ENV !== 'production') return;
     if (env.JWT_SECRET === DEV_JWT_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'must be set in production' });

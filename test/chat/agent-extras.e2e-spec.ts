@@ -34,12 +34,13 @@ describe('Models, completions, quotas, expiry and deletion (demo model)', () => 
   });
 
   it('records token usage and refuses with QUOTA_EXCEEDED once the daily budget is spent, before any model call', async () => {
-    const capped = await createTestApp({ DEFAULT_MAX_TOKENS_PER_DAY: '1' });
+    // A reply reserves LLM_MAX_OUTPUT_TOKENS + its prompt first: the first fits, the second no longer does.
+    const capped = await createTestApp({ DEFAULT_MAX_TOKENS_PER_DAY: '150', LLM_MAX_OUTPUT_TOKENS: '100' });
     try {
       const spender = await createUser(capped);
       await capped.http().post('/api/v1/chat/message').set(bearer(spender.accessToken)).send({ message: 'hello' }).expect(200);
       const refused = await capped.http().post('/api/v1/chat/message').set(bearer(spender.accessToken)).send({ message: 'again' }).expect(429);
-      expect(refused.body.error).toMatchObject({ code: 'QUOTA_EXCEEDED', details: { limit: 1 } });
+      expect(refused.body.error).toMatchObject({ code: 'QUOTA_EXCEEDED', details: { limit: 150 } });
       const conversations = await capped.http().get('/api/v1/chat/conversations').set(bearer(spender.accessToken));
       expect(conversations.body.pagination.total).toBe(1);
     } finally {

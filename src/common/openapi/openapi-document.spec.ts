@@ -165,7 +165,11 @@ describe('openapi.json', () => {
     const problems: string[] = [];
     if (!op.summary) problems.push('no summary: add a JSDoc comment to the handler');
     if (!Array.isArray(op.security)) problems.push('no security');
-    const raw = op.tags?.includes('health');
+    // Health answers Terminus's body; file downloads answer the bytes (DESIGN.md 4: not enveloped).
+    const download = Object.entries(op.responses as Responses).some(
+      ([status, response]) => status.startsWith('2') && Object.values(response.content ?? {}).some((media) => (media.schema as SchemaObject | undefined)?.format === 'binary'),
+    );
+    const raw = op.tags?.includes('health') || download;
     for (const [status, response] of Object.entries(op.responses as Responses)) {
       const schema = jsonSchema(response);
       if (status.startsWith('2') && !raw && !schema && !response.content?.['text/event-stream']) {

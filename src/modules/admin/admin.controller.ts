@@ -10,7 +10,7 @@ import { ApiEnvelope, ApiErrors } from '../../common/openapi/api-docs.decorators
 import { mapUser, UserDto } from '../users/dto/user.dto';
 import { Role } from '../users/user.entity';
 import { AdminService } from './admin.service';
-import { ListUsersQueryDto, UpdateUserDto } from './dto/admin.dto';
+import { AdminUserDto, ListUsersQueryDto, UpdateUserDto } from './dto/admin.dto';
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -27,14 +27,15 @@ export class AdminController {
     return Envelope.paginated(users.map(mapUser), total, query.limit, query.offset);
   }
 
-  /** Changes a user's roles or disables the account (which ends their sessions). */
+  /** Changes a user's roles or API limits, or disables the account (which ends their sessions). */
   @Patch(':id')
   @ApiErrors(ErrorCode.Conflict)
   async update(
     @CurrentUser() actor: AuthUser,
     @Param('id', ParseIdPipe('User')) id: string,
     @Body() dto: UpdateUserDto,
-  ): Promise<UserDto> {
-    return mapUser(await this.admin.updateUser(actor.id, id, dto));
+  ): Promise<AdminUserDto> {
+    const { user, apiLimits } = await this.admin.updateUser(actor.id, id, dto);
+    return apiLimits ? { ...mapUser(user), api_limits: apiLimits } : mapUser(user);
   }
 }

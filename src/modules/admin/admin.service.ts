@@ -5,6 +5,7 @@ import { RefreshTokensRepository } from '../auth/refresh-tokens.repository';
 import { Role, User } from '../users/user.entity';
 import { UsersRepository } from '../users/users.repository';
 import { UpdateUserDto } from './dto/admin.dto';
+import { ApiLimits, UserLimitsService } from '../settings/user-limits.service';
 
 @Injectable()
 export class AdminService {
@@ -13,13 +14,14 @@ export class AdminService {
   constructor(
     private readonly users: UsersRepository,
     private readonly refreshTokens: RefreshTokensRepository,
+    private readonly limits: UserLimitsService,
   ) {}
 
   listUsers(query: { search?: string; limit: number; offset: number }): Promise<[User[], number]> {
     return this.users.list(query);
   }
 
-  async updateUser(actorId: string, userId: string, patch: UpdateUserDto): Promise<User> {
+  async updateUser(actorId: string, userId: string, patch: UpdateUserDto): Promise<{ user: User; apiLimits?: ApiLimits }> {
     if (actorId === userId && (patch.disabled === true || (patch.roles && !patch.roles.includes(Role.Admin)))) {
       throw new AppException(ErrorCode.Conflict, 'Admins cannot disable themselves or remove their own admin role');
     }
@@ -27,7 +29,8 @@ export class AdminService {
     const updated = await this.users.update(userId, { roles, disabled: patch.disabled });
     if (!updated) throw AppException.notFound('User');
     if (patch.disabled) await this.refreshTokens.revokeAllForUser(userId);
-    this.logger.log({ actor_id: actorId, user_id: userId, roles: patch.roles, disabled: patch.disabled }, 'User updated by admin');
-    return updated;
+    const apiLimits = patch.api_limits ? await this.limits.set(userId, patch.api_limits) : undefined;
+    this.logger.log({ actor_id: actorId, user_id: userId, roles: patch.roles, disabled: patch.disabled, api_limits: patch.api_limits }, 'User updated by admin');
+    return { user: updated, apiLimits };
   }
 }

@@ -10,7 +10,10 @@ export type AgentEvent =
   | { type: 'usage'; usage: TokenUsage }
   | { type: 'interrupt'; actions: ConsentAction[] };
 
-export type AgentInput = { kind: 'message'; text: string } | { kind: 'resume'; decisions: ConsentDecision[] };
+/** `attachments`: LangChain v1 content blocks (image, text) sent after the text. */
+export type AgentInput =
+  | { kind: 'message'; text: string; attachments?: Array<Record<string, unknown>> }
+  | { kind: 'resume'; decisions: ConsentDecision[] };
 
 export interface AgentRunContext {
   userId: string;

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { AIMessage, type BaseMessage, ToolMessage } from '@langchain/core/messages';
+import { AIMessage, type BaseMessage, HumanMessage, ToolMessage } from '@langchain/core/messages';
 import { type BaseCheckpointSaver, Command } from '@langchain/langgraph';
 import { LRUCache } from 'lru-cache';
 import { createAgent, type HITLRequest, humanInTheLoopMiddleware, modelFallbackMiddleware } from 'langchain';
@@ -47,7 +47,7 @@ export class AgentService {
     const agent = context.member ? await this.memberAgent(context.model, context.member) : await this.agentFor(context.model);
     const payload =
       input.kind === 'message'
-        ? { messages: [{ role: 'user', content: input.text }] }
+        ? { messages: [userMessage(input.text, input.attachments)] }
         : new Command({ resume: { decisions: input.decisions.map(toHitlDecision) } });
     const stream = await agent.stream(payload as never, {
       configurable: { thread_id: context.conversationId, user_id: context.userId },
@@ -163,6 +163,15 @@ function textContent(message: BaseMessage): string {
   return message.content
     .map((part) => (typeof part === 'string' ? part : part.type === 'text' ? String((part as { text?: unknown }).text ?? '') : ''))
     .join('');
+}
+
+/**
+ * With attachments, the content is LangChain v1 standard blocks; `output_version: 'v1'` tells
+ * the provider packages to translate them (e.g. an image block into OpenAI's image_url).
+ */
+function userMessage(text: string, attachments: Array<Record<string, unknown>> = []) {
+  if (!attachments.length) return { role: 'user', content: text };
+  return new HumanMessage({ content: [{ type: 'text', text }, ...attachments] as never, response_metadata: { output_version: 'v1' } });
 }
 
 function toHitlDecision(decision: ConsentDecision) {

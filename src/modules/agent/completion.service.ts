@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
-import { UsageService } from './usage.service';
+import { estimatePromptTokens, UsageService } from './usage.service';
 import { ModelRegistry } from './models/model-registry';
 import { CompletionRequestDto, CompletionResponseDto } from './dto/models.dto';
 
@@ -14,7 +14,18 @@ export class CompletionService {
 
   async complete(userId: string, request: CompletionRequestDto): Promise<CompletionResponseDto> {
     const spec = this.models.resolve(request.model);
-    await this.usage.assertWithinBudget(userId);
+    const reserved = await this.usage.reserve(userId, estimatePromptTokens(request.messages.map((message) => message.content).join(' ')));
+    let usage: CompletionResponseDto['usage'] = null;
+    try {
+      const reply = await this.invoke(spec, request);
+      usage = reply.usage;
+      return { model: spec, content: reply.content, usage };
+    } finally {
+      await this.usage.settle(userId, reserved, usage, spec);
+    }
+  }
+
+  private async invoke(spec: string, request: CompletionRequestDto): Promise<Omit<CompletionResponseDto, 'model'>> {
     const model = await this.models.create(spec);
     const bound = request.temperature === undefined ? model : model.withConfig({ temperature: request.temperature } as never);
     let reply;
@@ -26,8 +37,7 @@ export class CompletionService {
     const usage = reply.usage_metadata
       ? { input_tokens: reply.usage_metadata.input_tokens, output_tokens: reply.usage_metadata.output_tokens, total_tokens: reply.usage_metadata.total_tokens }
       : null;
-    if (usage) await this.usage.record(userId, usage, spec);
-    return { model: spec, content: typeof reply.content === 'string' ? reply.content : JSON.stringify(reply.content), usage };
+    return { content: typeof reply.content === 'string' ? reply.content : JSON.stringify(reply.content), usage };
   }
 }
 

@@ -3,6 +3,7 @@ import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { AppConfig } from '../../config/app-config';
 import type { TokenUsage } from '../chat/message.entity';
+import { UserLimitsService } from '../settings/user-limits.service';
 import { UsageRepository } from './usage.repository';
 
 /** Token usage per user per UTC day, and the daily budget checked before any model call. */
@@ -10,6 +11,7 @@ import { UsageRepository } from './usage.repository';
 export class UsageService {
   constructor(
     private readonly usage: UsageRepository,
+    private readonly limits: UserLimitsService,
     private readonly config: AppConfig,
   ) {}
 
@@ -19,12 +21,41 @@ export class UsageService {
     await this.usage.addForModel(userId, model, usage);
   }
 
+  /**
+   * Reserves the most a model call may spend (LLM_MAX_OUTPUT_TOKENS + `promptTokens`) against
+   * the user's max_tokens_per_day before the call; `settle` gives back what it did not use.
+   * Returns the reservation (0: no limit). 429 QUOTA_EXCEEDED when it does not fit.
+   */
+  async reserve(userId: string, promptTokens: number): Promise<number> {
+    const limit = (await this.limits.effective(userId)).max_tokens_per_day;
+    if (limit === 0) return 0;
+    const tokens = this.config.llmMaxOutputTokens + Math.max(0, Math.ceil(promptTokens));
+    if (await this.usage.reserve(userId, tokens, limit)) return tokens;
+    const used = await this.usage.totalToday(userId);
+    throw new AppException(ErrorCode.QuotaExceeded, 'Daily token budget spent (or too little left for another reply); it resets at 00:00 UTC', {
+      limit,
+      used,
+    });
+  }
+
+  /** `model` as in record(): what was used also counts in the per-model totals. */
+  async settle(userId: string, reserved: number, usage: TokenUsage | null, model = 'unknown'): Promise<void> {
+    await this.usage.settle(userId, reserved, usage ?? { input_tokens: 0, output_tokens: 0, total_tokens: 0 });
+    if (usage && usage.total_tokens > 0) await this.usage.addForModel(userId, model, usage);
+  }
+
   async assertWithinBudget(userId: string): Promise<void> {
-    const limit = this.config.chat.maxTokensPerDay;
+    // The user's own max_tokens_per_day (Settings api_limits), DEFAULT_MAX_TOKENS_PER_DAY if unset.
+    const limit = (await this.limits.effective(userId)).max_tokens_per_day;
     if (limit === 0) return;
     const used = await this.usage.totalToday(userId);
     if (used >= limit) {
       throw new AppException(ErrorCode.QuotaExceeded, 'Daily token budget spent; it resets at 00:00 UTC', { limit, used });
     }
   }
+}
+
+/** A rough prompt size: about four characters per token, plus a flat cost per image. */
+export function estimatePromptTokens(text: string, images = 0): number {
+  return Math.ceil(text.length / 4) + images * 1000;
 }

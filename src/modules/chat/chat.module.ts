@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AgentModule } from '../agent/agent.module';
 import { ConsentModule } from '../consent/consent.module';
+import { FilesModule } from '../files/files.module';
+import { SettingsModule } from '../settings/settings.module';
 import { ChatController } from './chat.controller';
 import { ChatService } from './chat.service';
 import { ConsentExpiryJob } from './consent-expiry.job';
@@ -15,7 +17,7 @@ import { ReplyStreams } from './reply-streams';
 import { ConversationsRepository } from './conversations.repository';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Conversation, Message]), AgentModule, ConsentModule],
+  imports: [TypeOrmModule.forFeature([Conversation, Message]), AgentModule, ConsentModule, FilesModule, SettingsModule],
   controllers: [ChatController],
   providers: [ChatService, ReplyRunner, ReplyStreams, ConversationsRepository, MessagesRepository, MessageEventsRepository, ReplyProgressRepository, ConsentExpiryJob],
   exports: [ChatService, ReplyStreams],

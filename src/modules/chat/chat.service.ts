@@ -3,14 +3,16 @@ import { randomUUID } from 'node:crypto';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { AppConfig } from '../../config/app-config';
-import type { AgentInput } from '../agent/agent.events';
 import { AgentService } from '../agent/agent.service';
 import { ModelRegistry } from '../agent/models/model-registry';
-import { UsageService } from '../agent/usage.service';
+import { estimatePromptTokens, UsageService } from '../agent/usage.service';
 import type { ConsentDecision, ConsentRequest } from '../consent/consent-request.entity';
 import { ConsentRepository } from '../consent/consent.repository';
 import { ConsentService } from '../consent/consent.service';
 import { DecideConsentDto, mapConsentRequest } from '../consent/dto/consent.dto';
+import { AttachmentBlock, AttachmentsService } from '../files/attachments.service';
+import { FilesService } from '../files/files.service';
+import { SettingsService } from '../settings/settings.service';
 import { Conversation } from './conversation.entity';
 import { ConversationsRepository } from './conversations.repository';
 import { ChatReplyDto, SendMessageDto } from './dto/chat.dto';
@@ -44,6 +46,9 @@ export class ChatService {
     private readonly usage: UsageService,
     private readonly agent: AgentService,
     private readonly config: AppConfig,
+    private readonly files: FilesService,
+    private readonly attachments: AttachmentsService,
+    private readonly settings: SettingsService,
   ) {}
 
   async createConversation(userId: string, data: { title?: string; model?: string }): Promise<Conversation> {
@@ -82,6 +87,8 @@ export class ChatService {
       live.abort.abort('cancelled');
       await live.finished;
     }
+    // Rows would go with the conversation (cascade), but their stored bytes would not.
+    await this.files.deleteForConversation(id, userId);
     if (!(await this.conversations.delete(id, userId))) throw AppException.notFound('Conversation');
     await this.agent.deleteThread(id);
   }
@@ -100,8 +107,31 @@ export class ChatService {
    */
   async send(userId: string, dto: SendMessageDto): Promise<StartedReply> {
     const existing = dto.conversation_id ? await this.getConversation(dto.conversation_id, userId) : null;
-    const model = this.models.choose(dto.model, existing?.model);
+    // The conversation's model, else the user's default_model, else the server's default.
+    const preferred = dto.model || existing?.model ? existing?.model : await this.settings.defaultModel(userId);
+    const model = this.models.choose(dto.model, preferred);
     await this.usage.assertWithinBudget(userId);
+    // Read before anything is stored: another user's or another conversation's file is a 404.
+    const attachments = await this.attachments.blocksFor(dto.attachments ?? [], existing?.id ?? null, userId);
+    const attachedText = attachments.map((block) => (block.type === 'text' ? block.text : '')).join('');
+    const images = attachments.filter((block) => block.type === 'image').length;
+    const reserved = await this.usage.reserve(userId, estimatePromptTokens(dto.message + attachedText, images));
+    try {
+      return await this.startReply(userId, dto, existing, model, attachments, reserved);
+    } catch (error) {
+      await this.usage.settle(userId, reserved, null).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async startReply(
+    userId: string,
+    dto: SendMessageDto,
+    existing: Conversation | null,
+    model: string,
+    attachments: AttachmentBlock[],
+    reservedTokens: number,
+  ): Promise<StartedReply> {
     if (existing && (await this.consents.findPending(existing.id, userId))) {
       throw new AppException(ErrorCode.Conflict, 'A consent request is waiting for a decision in this conversation (POST /chat/consent)');
     }
@@ -124,7 +154,8 @@ export class ChatService {
       await this.conversations.releaseReply(conversation.id, messageId, claim.eventSeq);
       throw error;
     }
-    const live = this.start(userId, conversation.id, messageId, claim.eventSeq, model, { kind: 'message', text: dto.message }, true);
+    const input = { kind: 'message' as const, text: dto.message, attachments };
+    const live = this.runner.start({ userId, conversationId: conversation.id, messageId, lastSeq: claim.eventSeq, model, input, announceConversation: true, reservedTokens });
     return { conversationId: conversation.id, messageId, live };
   }
 
@@ -198,12 +229,9 @@ export class ChatService {
     }
     await this.messages.update(message.id, { status: 'streaming' });
     const model = message.model ?? this.models.choose(null, conversation.model);
-    return this.start(request.userId, request.conversationId, message.id, claim.eventSeq, model, { kind: 'resume', decisions }, false, {
-      content: message.content,
-      toolCalls: message.toolCalls,
-      results: message.results,
-      usage: message.usage,
-    });
+    const previous = { content: message.content, toolCalls: message.toolCalls, results: message.results, usage: message.usage };
+    const input = { kind: 'resume' as const, decisions };
+    return this.runner.start({ userId: request.userId, conversationId: request.conversationId, messageId: message.id, lastSeq: claim.eventSeq, model, input, previous });
   }
 
   /**
@@ -244,19 +272,6 @@ export class ChatService {
     if (live?.messageId === latest.id) return live.firstSeq - 1;
     const first = await this.events.firstOf(conversationId, latest.id);
     return first === null ? Number.MAX_SAFE_INTEGER : first - 1;
-  }
-
-  private start(
-    userId: string,
-    conversationId: string,
-    messageId: string,
-    lastSeq: number,
-    model: string,
-    input: AgentInput,
-    announceConversation: boolean,
-    previous?: Parameters<ReplyRunner['start']>[0]['previous'],
-  ): LiveReply {
-    return this.runner.start({ userId, conversationId, messageId, lastSeq, model, input, previous, announceConversation });
   }
 }
 

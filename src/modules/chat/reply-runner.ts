@@ -28,6 +28,8 @@ export interface ReplyStart {
   /** What the assistant message already holds (a continuation after consent appends to it). */
   previous?: { content: string; toolCalls: StoredToolCall[]; results: StoredToolResult[]; usage: TokenUsage | null };
   announceConversation?: boolean;
+  /** Tokens reserved against the daily budget for this reply; settled when it ends. */
+  reservedTokens?: number;
 }
 
 interface ReplyState {
@@ -161,7 +163,9 @@ export class ReplyRunner implements OnModuleInit {
         if (!(await flush())) throw new Error('flush failed');
         await this.conversations.releaseReply(params.conversationId, params.messageId, live.lastSeq);
       });
-      if (runUsage.total_tokens > 0) await this.usage.record(params.userId, runUsage, params.model).catch(() => undefined);
+      if (runUsage.total_tokens > 0 || params.reservedTokens) {
+        await this.usage.settle(params.userId, params.reservedTokens ?? 0, runUsage, params.model).catch(() => undefined);
+      }
       this.streams.close(live);
     }
   }

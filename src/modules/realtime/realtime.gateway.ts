@@ -135,7 +135,7 @@ export class RealtimeGateway implements OnGatewayInit<RealtimeNamespace>, OnGate
     // Ownership first, and in the room before the reply's first event.
     await this.chat.getConversation(dto.room_id, user.id);
     await socket.join(conversationRoom(dto.room_id));
-    const started = await this.chat.send(user.id, { message: dto.message, conversation_id: dto.room_id, model: dto.model });
+    const started = await this.chat.send(user.id, { message: dto.message, conversation_id: dto.room_id, model: dto.model, attachments: dto.attachments });
     this.emitter.toConversation(dto.room_id, 'message_received', {
       room_id: dto.room_id,
       role: 'user',

@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AgentModule } from '../agent/agent.module';
 import { ConsentModule } from '../consent/consent.module';
 import { RealtimeModule } from '../realtime/realtime.module';
+import { UserLimitsModule } from '../settings/user-limits.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { TeamsModule } from '../teams/teams.module';
 import { QueueHealthIndicator } from './queue.health';
@@ -20,7 +21,7 @@ import { RunsRealtime } from './runs.realtime';
 import { RunsService } from './runs.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Run, RunMessage]), TerminusModule, AgentModule, ConsentModule, SessionsModule, TeamsModule, RealtimeModule],
+  imports: [TypeOrmModule.forFeature([Run, RunMessage]), TerminusModule, AgentModule, ConsentModule, SessionsModule, TeamsModule, RealtimeModule, UserLimitsModule],
   controllers: [RunsController],
   providers: [RunsService, RunsRealtime, QueueHealthIndicator, RunsRepository, RunQueue, RunWorker, RunOrchestrator, RunEvents, RunNotifier],
   exports: [RunsService, RunQueue],

@@ -4,7 +4,7 @@ import { ErrorCode } from '../../common/errors/error-code';
 import { AppConfig } from '../../config/app-config';
 import { UsageService } from '../agent/usage.service';
 import { SessionsService } from '../sessions/sessions.service';
-import { UserLimitsService } from '../sessions/user-limits.service';
+import { UserLimitsService } from '../settings/user-limits.service';
 import { TeamsService } from '../teams/teams.service';
 import type { ConsentDecision, ConsentRequest } from '../consent/consent-request.entity';
 import { ConsentService } from '../consent/consent.service';
@@ -62,7 +62,7 @@ export class RunsService implements OnModuleInit {
   async create(userId: string, dto: CreateRunDto): Promise<Run> {
     await this.sessions.get(dto.session_id, userId);
     const team = await this.teams.resolveForRun(userId, dto.team_id, dto.team_config);
-    const { max_runs_per_hour: limit } = await this.limits.limitsFor(userId);
+    const { max_runs_per_hour: limit } = await this.limits.effective(userId);
     if (limit > 0) {
       const used = await this.runs.countSince(userId, new Date(Date.now() - 3600_000));
       if (used >= limit) throw new AppException(ErrorCode.QuotaExceeded, 'Hourly run limit reached', { limit, used, window_seconds: 3600 });

@@ -4,12 +4,12 @@ import { Session } from './session.entity';
 import { SessionsController } from './sessions.controller';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
-import { UserLimitsService } from './user-limits.service';
+import { UserLimitsModule } from '../settings/user-limits.module';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Session])],
+  imports: [TypeOrmModule.forFeature([Session]), UserLimitsModule],
   controllers: [SessionsController],
-  providers: [SessionsService, SessionsRepository, UserLimitsService],
-  exports: [SessionsService, UserLimitsService],
+  providers: [SessionsService, SessionsRepository],
+  exports: [SessionsService],
 })
 export class SessionsModule {}

@@ -3,7 +3,7 @@ import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { Session, SessionStatus } from './session.entity';
 import { SessionsRepository } from './sessions.repository';
-import { UserLimitsService } from './user-limits.service';
+import { UserLimitsService } from '../settings/user-limits.service';
 
 /** Work other modules must do before a session's rows go (Runs: cancel its runs, drop checkpoints). */
 export type SessionDeleteHook = (sessionId: string, userId: string) => Promise<void>;
@@ -22,7 +22,7 @@ export class SessionsService {
   }
 
   async create(userId: string, data: { name: string; description?: string; metadata?: Record<string, unknown> }): Promise<Session> {
-    const { max_sessions: limit } = await this.limits.limitsFor(userId);
+    const { max_sessions: limit } = await this.limits.effective(userId);
     if (limit > 0) {
       const used = await this.sessions.countOwned(userId);
       if (used >= limit) throw new AppException(ErrorCode.QuotaExceeded, 'Session limit reached; delete a session first', { limit, used });

@@ -115,7 +115,7 @@ export function planReply(messages: BaseMessage[], tools: Set<string>): Plan {
     const status = last.status === 'error' ? 'did not run' : 'returned';
     return { kind: 'text', text: `[demo model] The ${last.name ?? 'tool'} tool ${status}: ${textOf(last)}` };
   }
-  const fullText = last ? textOf(last) : '';
+  const fullText = last ? userText(last) : '';
   // Team runs: a member's prompt carries earlier members' output; only its task may pick a tool.
   const text = toolTriggerText(fullText);
   const lower = text.toLowerCase();
@@ -130,6 +130,9 @@ export function planReply(messages: BaseMessage[], tools: Set<string>): Plan {
   const searched = after(text, /\bsearch\b/i);
   const query = searched === undefined ? '' : stripEnd((after(searched, /\bfor\b/i) ?? searched).trim(), '?.!');
   if (query && tools.has('search_conversations')) return { kind: 'tool', name: 'search_conversations', args: { query } };
+  const fileId = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/i.exec(text)?.[0];
+  if (fileId && /\bshare\b/.test(lower) && tools.has('share_file')) return { kind: 'tool', name: 'share_file', args: { file_id: fileId } };
+  if (fileId && /\bread\b/.test(lower) && tools.has('read_file')) return { kind: 'tool', name: 'read_file', args: { file_id: fileId } };
   if (/\bsubmit\b/.test(lower) && tools.has('submit_document')) {
     const titled = after(text, /\btitled\s+/i);
     const title = titled === undefined ? '' : stripEnd(stripStart(titled.split('\n')[0], '"“'), '"” \t').trim();
@@ -139,7 +142,7 @@ export function planReply(messages: BaseMessage[], tools: Set<string>): Plan {
   if (member) return member;
   return {
     kind: 'text',
-    text: `[demo model] This is the offline demo answering. You said: "${text.length > ECHO_LIMIT ? `${text.slice(0, ECHO_LIMIT)}…` : text}". ${HELP}`,
+    text: `[demo model] ${last ? received(last) : ''}This is the offline demo answering. You said: "${text.length > ECHO_LIMIT ? `${text.slice(0, ECHO_LIMIT)}…` : text}". ${HELP}`,
   };
 }
 
@@ -164,4 +167,21 @@ function stripEnd(text: string, chars: string): string {
   let end = text.length;
   while (end > 0 && chars.includes(text[end - 1])) end--;
   return text.slice(0, end);
+}
+
+/** The text the user typed: the first text block when the message carries attachments. */
+function userText(message: BaseMessage): string {
+  if (typeof message.content === 'string') return message.content;
+  const first = message.content.find((part) => typeof part !== 'string' && part.type === 'text') as { text?: string } | undefined;
+  return first?.text ?? '';
+}
+
+/** Acknowledges attachments, so a demo conversation shows what reached the model. */
+function received(message: BaseMessage): string {
+  if (typeof message.content === 'string') return '';
+  const parts = message.content as Array<{ type?: string; text?: string }>;
+  const images = parts.filter((part) => part.type === 'image' || part.type === 'image_url').length;
+  const files = parts.slice(1).filter((part) => part.type === 'text' && part.text?.startsWith('Attached file') && !part.text.endsWith(':')).length;
+  if (!images && !files) return '';
+  return `I received ${images} image(s) and ${files} file(s) as text. `;
 }

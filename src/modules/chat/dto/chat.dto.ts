@@ -1,6 +1,6 @@
 import { PaginationQueryDto } from '../../../common/http/pagination.dto';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsInt, IsOptional, IsString, IsUUID, Length, Max, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, IsUUID, Length, Max, MaxLength, Min } from 'class-validator';
 import { ConsentRequestDto } from '../../consent/dto/consent.dto';
 import { Conversation } from '../conversation.entity';
 import { Message, MessageStatus, StoredToolCall, StoredToolResult, TokenUsage } from '../message.entity';
@@ -25,6 +25,13 @@ export class SendMessageDto {
   @IsString()
   @MaxLength(200)
   model?: string;
+
+  /** Ids of files uploaded to this conversation (POST /chat/conversations/:id/files). */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(10)
+  @IsUUID('all', { each: true })
+  attachments?: string[];
 }
 
 export class CreateConversationDto {

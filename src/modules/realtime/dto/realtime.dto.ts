@@ -1,5 +1,5 @@
 import { OmitType } from '@nestjs/swagger';
-import { IsOptional, IsString, IsUUID, Length, MaxLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsOptional, IsString, IsUUID, Length, MaxLength } from 'class-validator';
 import { DecideConsentDto } from '../../consent/dto/consent.dto';
 
 /** join_room, leave_room, cancel. */
@@ -18,6 +18,13 @@ export class SocketSendMessageDto extends RoomDto {
   @IsString()
   @MaxLength(200)
   model?: string;
+
+  /** File ids of this conversation, as on POST /chat/message. */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(10)
+  @IsUUID('all', { each: true })
+  attachments?: string[];
 }
 
 /** consent: the body of POST /chat/consent; the continuation streams to the room, never as SSE. */
