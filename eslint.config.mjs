@@ -2,7 +2,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', '.data/', '*.js', '*.mjs'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', '.data/', '*.js', '*.mjs', 'test/client/api-types.ts'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -54,9 +54,9 @@ describe('Models, completions, quotas, expiry and deletion (demo model)', () => 
     await new Promise((resolve) => setTimeout(resolve, 1100));
 
     expect(await sut.app.get(ConsentExpiryJob).sweep()).toBeGreaterThanOrEqual(1);
-    const audit = await sut.http().get(`/api/v1/consents/${paused.consent_request.id}`).set(bearer(user.accessToken)).expect(200);
+    const audit = await sut.http().get(`/api/v1/consents/${paused.requires_consent.id}`).set(bearer(user.accessToken)).expect(200);
     expect(audit.body.data).toMatchObject({ status: 'expired', decisions: null });
-    const late = await sut.http().post('/api/v1/chat/consent').set(bearer(user.accessToken)).send({ consent_request_id: paused.consent_request.id, approved: true }).expect(409);
+    const late = await sut.http().post('/api/v1/chat/consent').set(bearer(user.accessToken)).send({ consent_request_id: paused.requires_consent.id, approved: true }).expect(409);
     expect(late.body.error.code).toBe('CONFLICT');
 
     for (let i = 0; i < 50; i += 1) {
@@ -80,7 +80,7 @@ describe('Models, completions, quotas, expiry and deletion (demo model)', () => 
     expect(res.body).toEqual({ status: true, data: null, message: 'Conversation deleted' });
     expect((await checkpoints())[0].n).toBe(0);
     await sut.http().get(`/api/v1/chat/conversations/${paused.conversation_id}`).set(bearer(user.accessToken)).expect(404);
-    await sut.http().get(`/api/v1/consents/${paused.consent_request.id}`).set(bearer(user.accessToken)).expect(404);
+    await sut.http().get(`/api/v1/consents/${paused.requires_consent.id}`).set(bearer(user.accessToken)).expect(404);
   });
 
   it('lists, searches, renames conversations and pages history with a cursor', async () => {

@@ -139,7 +139,7 @@ describe('Agent security: models, tools and the demo', () => {
 
     it('does not follow a redirect from SUBMIT_WEBHOOK_URL, and says so', async () => {
       const first = await sut.http().post('/api/v1/chat/message').set(bearer(user.accessToken)).send({ message: 'submit a document titled Redirected' }).expect(200);
-      const request = first.body.data.consent_request;
+      const request = first.body.data.requires_consent;
       await sut.http().post('/api/v1/chat/consent').set(bearer(user.accessToken)).send({ consent_request_id: request.id, approved: true }).expect(200);
       const replay = await sseRequest(sut.url, { path: `/api/v1/chat/conversations/${first.body.data.conversation_id}/stream`, token: user.accessToken });
       const results = eventsOf(replay.frames).filter((e) => e.event === 'results');

@@ -15,7 +15,7 @@ describe('Chat with the demo model (no provider configured)', () => {
   it('answers a message whole, labelled as the demo, and stores both messages', async () => {
     const res = await sut.http().post('/api/v1/chat/message').set(bearer(user.accessToken)).send({ message: 'hello there' }).expect(200);
     const reply = res.body.data;
-    expect(reply).toMatchObject({ status: 'complete', model: 'demo:assistant', requires_consent: false, tool_calls: [], results: [] });
+    expect(reply).toMatchObject({ status: 'complete', model: 'demo:assistant', requires_consent: null, tool_calls: [], results: [] });
     expect(reply.content).toContain('[demo model]');
     expect(reply.content).toContain('hello there');
 
@@ -52,8 +52,8 @@ describe('Chat with the demo model (no provider configured)', () => {
 
   it('asks for consent before submitting a document, and continues after approval', async () => {
     const first = await sut.http().post('/api/v1/chat/message').set(bearer(user.accessToken)).send({ message: 'Please submit a document titled Demo report' }).expect(200);
-    expect(first.body.data).toMatchObject({ status: 'awaiting_consent', requires_consent: true });
-    const request = first.body.data.consent_request;
+    expect(first.body.data).toMatchObject({ status: 'awaiting_consent', requires_consent: { status: 'pending' } });
+    const request = first.body.data.requires_consent;
     expect(request.actions).toEqual([
       expect.objectContaining({ tool: 'submit_document', arguments: expect.objectContaining({ title: 'Demo report' }) }),
     ]);

@@ -134,7 +134,7 @@ describe('Chat through the real OpenAI client', () => {
       llm.script({ toolCall: { name: 'submit_document', args: { title, content: 'Body' } } });
       const res = await send({ message: `submit ${title}` }).expect(200);
       expect(res.body.data.status).toBe('awaiting_consent');
-      return res.body.data as { conversation_id: string; message_id: string; consent_request: { id: string; actions: unknown[] } };
+      return res.body.data as { conversation_id: string; message_id: string; requires_consent: { id: string; actions: unknown[] } };
     }
 
     it('pauses with consent_required then done awaiting_consent, and refuses new messages meanwhile', async () => {
@@ -151,7 +151,7 @@ describe('Chat through the real OpenAI client', () => {
       const paused = await pauseForSubmit('Approved doc');
       llm.script({ text: 'Submitted it.' });
       const before = webhook.received.length;
-      const decision = await sut.http().post('/api/v1/chat/consent').set(bearer(user.accessToken)).send({ consent_request_id: paused.consent_request.id, approved: true, stream: true });
+      const decision = await sut.http().post('/api/v1/chat/consent').set(bearer(user.accessToken)).send({ consent_request_id: paused.requires_consent.id, approved: true, stream: true });
       expect(decision.status).toBe(200);
       const events = eventsOf(parseSse(decision.text));
       expect(events.map((e) => e.event).filter((type, i, all) => type !== all[i - 1])).toEqual(['results', 'chunk', 'done']);
@@ -162,7 +162,7 @@ describe('Chat through the real OpenAI client', () => {
       expect(history.body.data[0]).toMatchObject({ id: paused.message_id, status: 'complete', content: 'Submitted it.' });
 
       // A replayed decision changes nothing and acts nothing.
-      const replay = await sut.http().post('/api/v1/chat/consent').set(bearer(user.accessToken)).send({ consent_request_id: paused.consent_request.id, approved: true }).expect(409);
+      const replay = await sut.http().post('/api/v1/chat/consent').set(bearer(user.accessToken)).send({ consent_request_id: paused.requires_consent.id, approved: true }).expect(409);
       expect(replay.body.error.code).toBe('CONFLICT');
       expect(webhook.received.length).toBe(before + 1);
     });
@@ -175,11 +175,11 @@ describe('Chat through the real OpenAI client', () => {
         .http()
         .post('/api/v1/chat/consent')
         .set(bearer(user.accessToken))
-        .send({ consent_request_id: paused.consent_request.id, approved: true, edited_arguments: { title: 'Final title', content: 'Edited body' } })
+        .send({ consent_request_id: paused.requires_consent.id, approved: true, edited_arguments: { title: 'Final title', content: 'Edited body' } })
         .expect(200);
       await waitForStatus(paused.conversation_id, 'complete');
       expect(webhook.received.slice(before)).toEqual([expect.objectContaining({ title: 'Final title', content: 'Edited body' })]);
-      const audit = await sut.http().get(`/api/v1/consents/${paused.consent_request.id}`).set(bearer(user.accessToken)).expect(200);
+      const audit = await sut.http().get(`/api/v1/consents/${paused.requires_consent.id}`).set(bearer(user.accessToken)).expect(200);
       expect(audit.body.data).toMatchObject({ status: 'approved', decided_by: user.id, decisions: [{ type: 'edit', arguments: { title: 'Final title', content: 'Edited body' } }] });
     });
 
@@ -187,20 +187,20 @@ describe('Chat through the real OpenAI client', () => {
       const paused = await pauseForSubmit('Secret plans');
       llm.script({ text: 'Understood, not submitted.' });
       const before = webhook.received.length;
-      const res = await sut.http().post('/api/v1/chat/consent').set(bearer(user.accessToken)).send({ consent_request_id: paused.consent_request.id, approved: false, reason: 'Too sensitive' }).expect(200);
+      const res = await sut.http().post('/api/v1/chat/consent').set(bearer(user.accessToken)).send({ consent_request_id: paused.requires_consent.id, approved: false, reason: 'Too sensitive' }).expect(200);
       expect(res.body.data).toMatchObject({ status: 'rejected', consent_token: null });
       await waitForStatus(paused.conversation_id, 'complete');
       expect(webhook.received.length).toBe(before);
       expect(llm.requests.at(-1)!.messages.find((m) => m.role === 'tool')).toMatchObject({ content: 'Too sensitive' });
       const list = await sut.http().get('/api/v1/consents').query({ status: 'rejected' }).set(bearer(user.accessToken)).expect(200);
-      expect(list.body.data.find((r: { id: string }) => r.id === paused.consent_request.id)).toMatchObject({ reason: 'Too sensitive' });
+      expect(list.body.data.find((r: { id: string }) => r.id === paused.requires_consent.id)).toMatchObject({ reason: 'Too sensitive' });
     });
 
     it('two concurrent decisions: exactly one wins and the tool acts once', async () => {
       const paused = await pauseForSubmit('Race');
       llm.script({ text: 'Raced.' });
       const before = webhook.received.length;
-      const decide = () => sut.http().post('/api/v1/chat/consent').set(bearer(user.accessToken)).send({ consent_request_id: paused.consent_request.id, approved: true });
+      const decide = () => sut.http().post('/api/v1/chat/consent').set(bearer(user.accessToken)).send({ consent_request_id: paused.requires_consent.id, approved: true });
       const statuses = (await Promise.all([decide(), decide(), decide()])).map((r) => r.status).sort();
       expect(statuses).toEqual([200, 409, 409]);
       await waitForStatus(paused.conversation_id, 'complete');
@@ -211,13 +211,13 @@ describe('Chat through the real OpenAI client', () => {
       const batch = { toolCalls: [{ name: 'submit_document', args: { title: 'One', content: 'a' } }, { name: 'submit_document', args: { title: 'Two', content: 'b' } }] };
       llm.script(batch);
       const paused = (await send({ message: 'submit both' }).expect(200)).body.data;
-      expect(paused.consent_request.actions.map((a: { arguments: { title: string } }) => a.arguments.title)).toEqual(['One', 'Two']);
+      expect(paused.requires_consent.actions.map((a: { arguments: { title: string } }) => a.arguments.title)).toEqual(['One', 'Two']);
       // One set of edited arguments cannot fit two actions: decide per action instead.
       const ambiguous = await sut
         .http()
         .post('/api/v1/chat/consent')
         .set(bearer(user.accessToken))
-        .send({ consent_request_id: paused.consent_request.id, approved: true, edited_arguments: { title: 'X', content: 'y' } })
+        .send({ consent_request_id: paused.requires_consent.id, approved: true, edited_arguments: { title: 'X', content: 'y' } })
         .expect(422);
       expect(ambiguous.body.error.details.edited_arguments).toBeDefined();
 
@@ -227,7 +227,7 @@ describe('Chat through the real OpenAI client', () => {
         .http()
         .post('/api/v1/chat/consent')
         .set(bearer(user.accessToken))
-        .send({ consent_request_id: paused.consent_request.id, decisions: [{ approved: true }, { approved: true, edited_arguments: { title: 'Two (edited)', content: 'b' } }] })
+        .send({ consent_request_id: paused.requires_consent.id, decisions: [{ approved: true }, { approved: true, edited_arguments: { title: 'Two (edited)', content: 'b' } }] })
         .expect(200);
       await waitForStatus(paused.conversation_id, 'complete');
       expect(webhook.received.slice(before).map((doc) => doc.title).sort()).toEqual(['One', 'Two (edited)']);
@@ -242,7 +242,7 @@ describe('Chat through the real OpenAI client', () => {
         .http()
         .post('/api/v1/chat/consent')
         .set(bearer(user.accessToken))
-        .send({ consent_request_id: paused.consent_request.id, decisions: [{ approved: true }, { approved: false, reason: 'not this one' }] })
+        .send({ consent_request_id: paused.requires_consent.id, decisions: [{ approved: true }, { approved: false, reason: 'not this one' }] })
         .expect(200);
       expect(res.body.data.status).toBe('partial');
       await waitForStatus(paused.conversation_id, 'complete');
@@ -257,7 +257,7 @@ describe('Chat through the real OpenAI client', () => {
       const other = await createTestApp(settings);
       try {
         llm.script({ text: 'Resumed elsewhere.' });
-        await other.http().post('/api/v1/chat/consent').set(bearer(user.accessToken)).send({ consent_request_id: paused.consent_request.id, approved: true }).expect(200);
+        await other.http().post('/api/v1/chat/consent').set(bearer(user.accessToken)).send({ consent_request_id: paused.requires_consent.id, approved: true }).expect(200);
         await waitForStatus(paused.conversation_id, 'complete', other);
         const history = await other.http().get(`/api/v1/chat/conversations/${paused.conversation_id}/messages`).set(bearer(user.accessToken));
         expect(history.body.data[0].content).toBe('Resumed elsewhere.');
@@ -281,8 +281,8 @@ describe('Chat through the real OpenAI client', () => {
         sut.http().get(`/api/v1/chat/conversations/${id}/stream`).set(as),
         sut.http().post(`/api/v1/chat/conversations/${id}/cancel`).set(as),
         sut.http().post('/api/v1/chat/message').set(as).send({ message: 'hi', conversation_id: id }),
-        sut.http().get(`/api/v1/consents/${mine.consent_request.id}`).set(as),
-        sut.http().post('/api/v1/chat/consent').set(as).send({ consent_request_id: mine.consent_request.id, approved: true }),
+        sut.http().get(`/api/v1/consents/${mine.requires_consent.id}`).set(as),
+        sut.http().post('/api/v1/chat/consent').set(as).send({ consent_request_id: mine.requires_consent.id, approved: true }),
         sut.http().delete(`/api/v1/chat/conversations/${id}`).set(as),
       ];
       for (const res of await Promise.all(checks)) {
@@ -292,7 +292,7 @@ describe('Chat through the real OpenAI client', () => {
       const list = await sut.http().get('/api/v1/consents').set(as).expect(200);
       expect(list.body.data).toEqual([]);
       // still intact for the owner
-      const audit = await sut.http().get(`/api/v1/consents/${mine.consent_request.id}`).set(bearer(user.accessToken)).expect(200);
+      const audit = await sut.http().get(`/api/v1/consents/${mine.requires_consent.id}`).set(bearer(user.accessToken)).expect(200);
       expect(audit.body.data.status).toBe('pending');
     });
   });

@@ -155,12 +155,12 @@ describe('Attachments and file tools', () => {
     it('shares a file only after consent, with a link that works without login until it expires', async () => {
       const { conversationId, csv } = await conversationWithFiles(sut, user);
       const first = await send({ message: `please share file ${csv}`, conversation_id: conversationId }).expect(200);
-      expect(first.body.data).toMatchObject({ status: 'awaiting_consent', requires_consent: true });
-      expect(first.body.data.consent_request.actions).toEqual([expect.objectContaining({ tool: 'share_file', arguments: { file_id: csv } })]);
+      expect(first.body.data).toMatchObject({ status: 'awaiting_consent', requires_consent: { status: 'pending' } });
+      expect(first.body.data.requires_consent.actions).toEqual([expect.objectContaining({ tool: 'share_file', arguments: { file_id: csv } })]);
       const db = sut.app.get(DataSource);
       expect(await db.query(`SELECT 1 FROM file_shares WHERE file_id = $1`, [csv])).toHaveLength(0);
 
-      await sut.http().post('/api/v1/chat/consent').set(bearer(user.accessToken)).send({ consent_request_id: first.body.data.consent_request.id, approved: true }).expect(200);
+      await sut.http().post('/api/v1/chat/consent').set(bearer(user.accessToken)).send({ consent_request_id: first.body.data.requires_consent.id, approved: true }).expect(200);
       const replay = await sseRequest(sut.url, { path: `/api/v1/chat/conversations/${conversationId}/stream`, token: user.accessToken });
       expect(eventsOf(replay.frames).at(-1)).toMatchObject({ event: 'done', data: { status: 'complete' } });
       const messages = (await sut.http().get(`/api/v1/chat/conversations/${conversationId}/messages`).set(bearer(user.accessToken)).expect(200)).body.data;
@@ -184,7 +184,7 @@ describe('Attachments and file tools', () => {
       const { conversationId } = await conversationWithFiles(sut, user);
       const theirs = await conversationWithFiles(sut, await createUser(sut));
       const first = await send({ message: `share file ${theirs.csv}`, conversation_id: conversationId }).expect(200);
-      await sut.http().post('/api/v1/chat/consent').set(bearer(user.accessToken)).send({ consent_request_id: first.body.data.consent_request.id, approved: true }).expect(200);
+      await sut.http().post('/api/v1/chat/consent').set(bearer(user.accessToken)).send({ consent_request_id: first.body.data.requires_consent.id, approved: true }).expect(200);
       await sseRequest(sut.url, { path: `/api/v1/chat/conversations/${conversationId}/stream`, token: user.accessToken });
       const messages = (await sut.http().get(`/api/v1/chat/conversations/${conversationId}/messages`).set(bearer(user.accessToken)).expect(200)).body.data;
       expect(messages[0].results.find((r: { name: string }) => r.name === 'share_file').content).toBe('Not shared: no file with that id in this conversation.');

@@ -132,6 +132,7 @@ interface Markers {
 function finalizeOperation(operation: OperationObject, method: string): boolean {
   const markers = takeMarkers(operation);
   splitSummary(operation);
+  optionalWhenDefaulted(operation);
   operation.security = markers.isPublic ? [] : [{ [SECURITY.bearer]: [] }, { [SECURITY.cookie]: [] }];
   const paginated = documentSuccess(operation, markers);
   const codes = documentErrors(operation, method, markers);
@@ -140,6 +141,16 @@ function finalizeOperation(operation: OperationObject, method: string): boolean 
   }
   operation.responses = sortResponses(operation.responses);
   return paginated;
+}
+
+/**
+ * A query DTO property with an initializer (`limit: number = 20`) is non-optional in TypeScript, so
+ * the Swagger plugin marks it required; the server fills it in, so clients may leave it out.
+ */
+function optionalWhenDefaulted(operation: OperationObject): void {
+  for (const parameter of (operation.parameters ?? []) as Array<{ in?: string; required?: boolean; schema?: { default?: unknown } }>) {
+    if (parameter.in === 'query' && parameter.schema?.default !== undefined) parameter.required = false;
+  }
 }
 
 function takeMarkers(operation: OperationObject): Markers {

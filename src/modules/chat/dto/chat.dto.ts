@@ -133,8 +133,8 @@ export class ChatReplyDto {
   timestamp: string;
   tool_calls: StoredToolCall[];
   results: StoredToolResult[];
-  requires_consent: boolean;
-  consent_request: ConsentRequestDto | null;
+  /** The pending consent request (as GET /consents/:id answers it) when the reply waits for a decision, else null. */
+  requires_consent: ConsentRequestDto | null;
   status: MessageStatus;
   model: string | null;
   usage: TokenUsage | null;
