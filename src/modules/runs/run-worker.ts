@@ -60,6 +60,13 @@ export class RunWorker implements OnModuleInit {
     this.live.get(runId)?.abort.abort(reason);
   }
 
+  /** Resolves once a run no longer executes on this instance (or after `timeoutMs`). */
+  async stoppedLocally(runId: string, timeoutMs = 5000): Promise<void> {
+    for (const started = Date.now(); this.live.has(runId) && Date.now() - started < timeoutMs; ) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
   async handle(job: Job<RunJobData>): Promise<void> {
     const runId = job.data.run_id;
     const claimed = await this.runs.claim(runId, job.id);
@@ -89,6 +96,9 @@ export class RunWorker implements OnModuleInit {
       this.live.delete(runId);
       const delta = diff(exec.usage, startUsage);
       if (delta.total_tokens > 0) await this.usage.record(claimed.userId, delta).catch(() => undefined);
+      // Its session was deleted while a member was mid-turn: that turn may have checkpointed after
+      // the deletion dropped the run's threads, so drop them again now that nothing writes.
+      if (!(await this.runs.findById(runId).catch(() => true))) await this.runs.deleteCheckpoints([runId]).catch(() => undefined);
     }
   }
 

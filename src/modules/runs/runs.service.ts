@@ -115,7 +115,12 @@ export class RunsService implements OnModuleInit {
   }
 
   private async beforeSessionDelete(sessionId: string, userId: string): Promise<void> {
-    for (const run of await this.runs.activeInSession(sessionId, userId)) await this.cancelRun(run);
+    for (const run of await this.runs.activeInSession(sessionId, userId)) {
+      await this.cancelRun(run);
+      // A member mid-turn here may still write a checkpoint: let it stop before the threads go.
+      // (On another instance, its worker drops them again when it sees the run gone.)
+      await this.worker.stoppedLocally(run.id);
+    }
     await this.runs.deleteCheckpoints((await this.runs.idsInSession(sessionId, userId)).map((row) => row.id));
   }
 }
