@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTestApp, TestApp } from '../helpers/app';
@@ -6,24 +7,20 @@ import { eventsOf, sseRequest } from '../helpers/sse';
 import { bearer, createUser, TestUser } from '../helpers/users';
 
 /** Polls /api/live while `work` runs; resolves with the slowest answer (ms). */
-async function slowestLiveAnswer(app: TestApp, work: Promise<unknown>): Promise<number> {
-  let done = false;
-  let slowest = 0;
-  const poller = (async () => {
-    while (!done) {
-      const started = Date.now();
-      await app.http().get('/api/live').expect(200);
-      slowest = Math.max(slowest, Date.now() - started);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  })();
+/**
+ * The longest the event loop stalled while `work` ran (the app under test runs in this process).
+ * A stall is what would freeze every request; measuring it directly, rather than timing
+ * /api/live over HTTP, keeps a loaded machine's scheduling out of the number.
+ */
+async function longestEventLoopStall(work: PromiseLike<unknown>): Promise<number> {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
   try {
     await work;
   } finally {
-    done = true;
-    await poller;
+    histogram.disable();
   }
-  return slowest;
+  return histogram.max / 1e6;
 }
 
 describe('Agent security: models, tools and the demo', () => {
@@ -46,10 +43,10 @@ describe('Agent security: models, tools and the demo', () => {
       await llm.stop();
     });
 
-    it('a hostile calculator expression is refused as a tool error while /api/live stays responsive', async () => {
+    it('a hostile calculator expression is refused as a tool error without stalling the event loop', async () => {
       llm.script({ toolCall: { name: 'calculator', args: { expression: 'det(random([600, 600]))' } } }, { text: 'Could not compute.' });
       const reply = send({ message: 'compute a big determinant' }).expect(200);
-      expect(await slowestLiveAnswer(sut, reply)).toBeLessThan(500);
+      expect(await longestEventLoopStall(reply)).toBeLessThan(500);
       const { body } = await reply;
       expect(body.data.results).toEqual([expect.objectContaining({ name: 'calculator', status: 'error', content: expect.stringMatching(/not allowed/) })]);
     });
@@ -105,7 +102,7 @@ describe('Agent security: models, tools and the demo', () => {
         const user = await createUser(app);
         const message = `calculate ${' '.repeat(31_000)}x`;
         const reply = app.http().post('/api/v1/chat/message').set(bearer(user.accessToken)).send({ message });
-        expect(await slowestLiveAnswer(app, reply)).toBeLessThan(500);
+        expect(await longestEventLoopStall(reply)).toBeLessThan(500);
         const res = await reply;
         expect(res.status).toBe(200);
         expect(res.body.data.content.length).toBeLessThan(1_000);
