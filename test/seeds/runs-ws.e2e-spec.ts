@@ -118,7 +118,7 @@ describe('Seed 003 plain WebSocket /api/ws', () => {
   it('counts Socket.IO and plain WebSocket connections against one per-user cap', async () => {
     const dave = await createUser(sut);
     const io: TestSocket = await connected(sut.url, dave.accessToken);
-    const plain = await PlainClient.open(wsUrl(sut.url, '/api/ws', dave.accessToken));
+    const plain = await PlainClient.open(wsUrl(sut.url, '/ws/chat', dave.accessToken));
     try {
       const third = await PlainClient.open(wsUrl(sut.url, '/api/ws', dave.accessToken));
       expect(await third.closed).toEqual({ code: 1008, reason: expect.stringMatching(/^CONNECTION_LIMIT/) });
