@@ -65,7 +65,7 @@ const RATE_LIMIT_HEADERS: HeadersObject = {
   'Retry-After': { description: 'Seconds until the budget resets', schema: { type: 'integer' } },
   'X-RateLimit-Limit': { description: 'Requests allowed per window', schema: { type: 'integer' } },
   'X-RateLimit-Remaining': { description: 'Requests left in this window', schema: { type: 'integer' } },
-  'X-RateLimit-Reset': { description: 'Seconds until the window resets', schema: { type: 'integer' } },
+  'X-RateLimit-Reset': { description: 'Unix time (seconds) at which the window resets', schema: { type: 'integer' } },
 };
 
 /** Title, servers, license and security schemes of the document. */
