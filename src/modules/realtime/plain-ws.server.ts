@@ -99,7 +99,7 @@ export class PlainWsServer implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const protocol = this.protocols.get(new URL(req.url ?? '/', 'http://localhost').pathname);
+    const protocol = this.protocols.get(urlOf(req)?.pathname ?? '');
     if (!protocol) return;
     if (!isAllowedOrigin(req, this.config.http.corsOrigins)) {
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -127,6 +127,11 @@ export class PlainWsServer implements OnApplicationBootstrap, OnModuleDestroy {
     const { user } = verified;
     if (!(await this.limiter.acquire(user.id, id).catch(() => false))) {
       ws.close(POLICY_VIOLATION, `CONNECTION_LIMIT: at most ${this.limiter.maxPerUser} concurrent connections per user`);
+      return;
+    }
+    // The client may have gone while we checked: its slot must not leak.
+    if (ws.readyState !== WebSocket.OPEN) {
+      await this.limiter.release(user.id, id).catch(() => undefined);
       return;
     }
     const closeListeners: Array<() => void> = [];
@@ -178,7 +183,7 @@ export class PlainWsServer implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private tokenOf(req: IncomingMessage): { token?: string; via: AuthUser['via'] } {
-    const query = new URL(req.url ?? '/', 'http://localhost').searchParams.get('token');
+    const query = urlOf(req)?.searchParams.get('token');
     if (query) return { token: query.replace(/^Bearer\s+/i, ''), via: 'bearer' };
     const header = req.headers.authorization;
     if (header?.match(/^Bearer\s+/i)) return { token: header.replace(/^Bearer\s+/i, ''), via: 'bearer' };
@@ -206,5 +211,14 @@ export class PlainWsServer implements OnApplicationBootstrap, OnModuleDestroy {
 
   private closeAll(code: number, reason: string): void {
     for (const { socket } of this.live.values()) socket.close(code, reason);
+  }
+}
+
+/** The request's URL; undefined when unparsable (an `upgrade` listener must never throw). */
+function urlOf(req: IncomingMessage): URL | undefined {
+  try {
+    return new URL(req.url ?? '/', 'http://localhost');
+  } catch {
+    return undefined;
   }
 }
