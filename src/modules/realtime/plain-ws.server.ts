@@ -121,7 +121,7 @@ export class PlainWsServer implements OnApplicationBootstrap, OnModuleDestroy {
       verified = await this.verifier.verify(token, via);
     } catch (error) {
       const { exception } = normalizeError(error);
-      ws.close(POLICY_VIOLATION, `${exception.code}: ${exception.message}`.slice(0, 120));
+      ws.close(POLICY_VIOLATION, closeReason(`${exception.code}: ${exception.message}`));
       return;
     }
     const { user } = verified;
@@ -212,6 +212,13 @@ export class PlainWsServer implements OnApplicationBootstrap, OnModuleDestroy {
   private closeAll(code: number, reason: string): void {
     for (const { socket } of this.live.values()) socket.close(code, reason);
   }
+}
+
+/** A close reason is at most 123 bytes (RFC 6455); ws throws on longer ones. */
+function closeReason(text: string): string {
+  let reason = text;
+  while (Buffer.byteLength(reason) > 123) reason = reason.slice(0, -1);
+  return reason;
 }
 
 /** The request's URL; undefined when unparsable (an `upgrade` listener must never throw). */
