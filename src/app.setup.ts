@@ -1,4 +1,4 @@
-import { INestApplication, VersioningType } from '@nestjs/common';
+import { INestApplication, VERSION_NEUTRAL, VersioningType } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import cookieParser from 'cookie-parser';
@@ -48,10 +48,13 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   }
 }
 
-/** /api prefix, /api/v1 for versioned routes; /metrics stays at the root. */
+/**
+ * /api prefix, /api/v1 for versioned routes, and every route also unversioned (/api/sessions,
+ * as seed 003's clients call it); /metrics stays at the root. The spec lists each path once.
+ */
 export function configureRouting(app: INestApplication): void {
   app.setGlobalPrefix(API_PREFIX, { exclude: ['metrics'] });
-  app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
+  app.enableVersioning({ type: VersioningType.URI, defaultVersion: [VERSION_NEUTRAL, '1'] });
 }
 
 /** The spec of every route, with the shared parts (security, envelopes, errors) applied once. */

@@ -22,7 +22,10 @@ describe('Rate limits (in memory)', () => {
     const first = await login(sut).expect(401);
     expect(first.headers['x-ratelimit-limit']).toBe('3');
     expect(first.headers['x-ratelimit-remaining']).toBe('2');
-    expect(Number(first.headers['x-ratelimit-reset'])).toBeGreaterThan(0);
+    // A Unix time (seed 003), within the one-minute window.
+    const now = Date.now() / 1000;
+    expect(Number(first.headers['x-ratelimit-reset'])).toBeGreaterThan(now);
+    expect(Number(first.headers['x-ratelimit-reset'])).toBeLessThanOrEqual(Math.ceil(now) + 61);
     await login(sut).expect(401);
     await login(sut).expect(401);
 
@@ -33,6 +36,8 @@ describe('Rate limits (in memory)', () => {
       request_id: expect.any(String),
     });
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(limited.headers).toMatchObject({ 'x-ratelimit-limit': '3', 'x-ratelimit-remaining': '0' });
+    expect(Number(limited.headers['x-ratelimit-reset'])).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) + Number(limited.headers['retry-after']) - 1);
     // register and refresh share the auth budget of this IP
     await sut.http().post('/api/v1/auth/refresh').send({ refresh_token: 'x' }).expect(429);
   });

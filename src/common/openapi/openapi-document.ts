@@ -65,7 +65,7 @@ const RATE_LIMIT_HEADERS: HeadersObject = {
   'Retry-After': { description: 'Seconds until the budget resets', schema: { type: 'integer' } },
   'X-RateLimit-Limit': { description: 'Requests allowed per window', schema: { type: 'integer' } },
   'X-RateLimit-Remaining': { description: 'Requests left in this window', schema: { type: 'integer' } },
-  'X-RateLimit-Reset': { description: 'Seconds until the window resets', schema: { type: 'integer' } },
+  'X-RateLimit-Reset': { description: 'Unix time (seconds) at which the window resets', schema: { type: 'integer' } },
 };
 
 /** Title, servers, license and security schemes of the document. */
@@ -105,6 +105,7 @@ export function openApiConfig(): Omit<OpenAPIObject, 'paths'> {
  * can happen. Removes the decorators' `x-` markers.
  */
 export function finalizeOpenApiDocument(document: OpenAPIObject): OpenAPIObject {
+  dropUnversionedTwins(document);
   let paginated = false;
   for (const pathItem of Object.values(document.paths)) {
     for (const method of HTTP_METHODS) {
@@ -117,6 +118,24 @@ export function finalizeOpenApiDocument(document: OpenAPIObject): OpenAPIObject 
     document.components.schemas = { ...document.components.schemas, Pagination: PAGINATION_SCHEMA };
   }
   return document;
+}
+
+/**
+ * Every versioned route also answers without its version (`/api/sessions` = `/api/v1/sessions`,
+ * DESIGN.md section 4), so Nest reports it twice; the spec documents it once, under /api/v1.
+ */
+function dropUnversionedTwins(document: OpenAPIObject): void {
+  for (const path of Object.keys(document.paths)) {
+    const versioned = path.replace(/^\/api\//, '/api/v1/');
+    if (versioned !== path && !path.startsWith('/api/v1/') && document.paths[versioned]) delete document.paths[path];
+  }
+  // Swagger numbers the twins' operation ids (`X_login[1]_v1`); keep the ids clients generated code from.
+  for (const pathItem of Object.values(document.paths)) {
+    for (const method of HTTP_METHODS) {
+      const operation = pathItem[method];
+      if (operation?.operationId) operation.operationId = operation.operationId.replace(/\[\d+\](?=_v\d+$)/, '');
+    }
+  }
 }
 
 interface Markers {

@@ -4,6 +4,7 @@ import {
   InjectThrottlerOptions,
   InjectThrottlerStorage,
   ThrottlerGuard,
+  type ThrottlerLimitDetail,
   type ThrottlerModuleOptions,
   type ThrottlerRequest,
   type ThrottlerStorage,
@@ -50,4 +51,21 @@ export class RateLimitGuard extends ThrottlerGuard {
       generateKey: (_context: ExecutionContext, tracker: string, name: string) => budgetKey(name, budget, tracker),
     });
   }
+
+  /** X-RateLimit-Reset as a Unix time (seed 003), not the seconds left the throttler reports. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  protected override setResponseHeader(res: Record<string, any>, name: string, value: string | number): void {
+    super.setResponseHeader(res, name, name === 'X-RateLimit-Reset' ? unixIn(Number(value)) : value);
+  }
+
+  /** A 429 carries the whole set too: Limit, Remaining 0, Reset, and Retry-After (set before). */
+  protected override async throwThrottlingException(context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
+    const res = context.switchToHttp().getResponse<Record<string, unknown>>();
+    super.setResponseHeader(res, 'X-RateLimit-Limit', detail.limit);
+    super.setResponseHeader(res, 'X-RateLimit-Remaining', 0);
+    super.setResponseHeader(res, 'X-RateLimit-Reset', unixIn(detail.timeToBlockExpire));
+    return super.throwThrottlingException(context, detail);
+  }
 }
+
+const unixIn = (seconds: number) => Math.ceil(Date.now() / 1000) + Math.max(0, Math.ceil(seconds));

@@ -198,7 +198,8 @@ export class ChatService {
         consent_request_id: decided.request.id,
         status: decided.request.status,
         consent_token: decided.tokens[0] ?? null,
-        message: decided.request.status === 'rejected' ? 'Rejected; the agent continues without the action' : 'Approved; the agent continues',
+        // Seed 000's wording for an approval.
+        message: decided.request.status === 'rejected' ? 'Consent rejected. The agent continues without the action.' : 'Consent approved. You may proceed with the action.',
       },
       conversationId: decided.request.conversationId,
       live,

@@ -18,12 +18,13 @@ import { Run } from './run.entity';
 import { RunsController } from './runs.controller';
 import { RunsRepository } from './runs.repository';
 import { RunsRealtime } from './runs.realtime';
+import { RunsPlainWs } from './runs.plain-ws';
 import { RunsService } from './runs.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Run, RunMessage]), TerminusModule, AgentModule, ConsentModule, SessionsModule, TeamsModule, RealtimeModule, UserLimitsModule],
   controllers: [RunsController],
-  providers: [RunsService, RunsRealtime, QueueHealthIndicator, RunsRepository, RunQueue, RunWorker, RunOrchestrator, RunEvents, RunNotifier],
+  providers: [RunsService, RunsRealtime, RunsPlainWs, QueueHealthIndicator, RunsRepository, RunQueue, RunWorker, RunOrchestrator, RunEvents, RunNotifier],
   exports: [RunsService, RunQueue],
 })
 export class RunsModule {}

@@ -48,7 +48,7 @@ export class RunsRealtime implements OnModuleInit {
     raw.on('subscribe_run', (payload, ack) => void this.reply(ack, userId, () => this.subscribe(socket, following, payload)));
     raw.on('unsubscribe_run', (payload, ack) =>
       void this.reply(ack, userId, async () => {
-        const { run_id } = await validate(payload);
+        const { run_id } = await validateSubscribeRun(payload);
         following.get(run_id)?.abort();
         following.delete(run_id);
         await socket.leave(runRoom(run_id));
@@ -61,7 +61,7 @@ export class RunsRealtime implements OnModuleInit {
   }
 
   private async subscribe(socket: RealtimeSocket, following: Map<string, AbortController>, payload: unknown) {
-    const dto = await validate(payload);
+    const dto = await validateSubscribeRun(payload);
     const run = await this.runs.get(dto.run_id, socket.data.user.id);
     following.get(run.id)?.abort();
     const controller = new AbortController();
@@ -93,7 +93,7 @@ export class RunsRealtime implements OnModuleInit {
   }
 }
 
-async function validate(payload: unknown): Promise<SubscribeRunDto> {
+export async function validateSubscribeRun(payload: unknown): Promise<SubscribeRunDto> {
   const value = payload ?? {};
   if (typeof value !== 'object' || Array.isArray(value)) throw AppException.validation({ payload: ['must be an object'] });
   return (await validation.transform(value, { type: 'body', metatype: SubscribeRunDto })) as SubscribeRunDto;

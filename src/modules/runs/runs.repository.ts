@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, In, Repository } from 'typeorm';
+import { EntityManager, In, MoreThanOrEqual, Repository } from 'typeorm';
 import { returnedRows } from '../../database/pg-errors';
 import type { TokenUsage } from '../chat/message.entity';
 import { RUN_QUEUE } from './run-queue';
@@ -52,6 +52,11 @@ export class RunsRepository {
 
   countSince(userId: string, since: Date): Promise<number> {
     return this.runs.createQueryBuilder('r').where('r.user_id = :userId AND r.created_at >= :since', { userId, since }).getCount();
+  }
+
+  /** The user's runs still going, or created since `since` (which may already have ended). */
+  liveOf(userId: string, since: Date): Promise<Array<Pick<Run, 'id' | 'eventSeq' | 'createdAt'>>> {
+    return this.runs.find({ select: { id: true, eventSeq: true, createdAt: true }, where: [{ userId, status: In(ACTIVE) }, { userId, createdAt: MoreThanOrEqual(since) }] });
   }
 
   activeInSession(sessionId: string, userId: string): Promise<Run[]> {

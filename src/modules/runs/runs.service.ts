@@ -101,6 +101,11 @@ export class RunsService implements OnModuleInit {
     return ended;
   }
 
+  /** For a user-wide feed (seed 003's /api/ws): runs going on, or created since `since`. */
+  liveOf(userId: string, since: Date) {
+    return this.runs.liveOf(userId, since);
+  }
+
   follow(id: string, afterSeq: number, signal: AbortSignal) {
     return this.events.follow(id, afterSeq, this.config.runs.pollIntervalMs, signal);
   }
