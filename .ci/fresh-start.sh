@@ -34,11 +34,16 @@ start() {
 stop() {
   local label="$1"
   kill -TERM -- -"$pid"
-  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then echo "$label: still running 10 s after SIGTERM"; kill -9 -- -"$pid"; exit 1; fi
+  # npm may return before the server it started has drained: wait for the whole group, and for
+  # the embedded PostgreSQL, which the server stops last.
+  for _ in $(seq 1 100); do
+    if ! kill -0 -- -"$pid" 2>/dev/null && ! pgrep -f -- "-D $datadir " >/dev/null; then break; fi
+    sleep 0.1
+  done
+  if kill -0 -- -"$pid" 2>/dev/null; then echo "$label: still running 10 s after SIGTERM"; kill -9 -- -"$pid"; exit 1; fi
   wait "$pid" || true
   pid=""
-  if pgrep -f -- "-D $datadir " >/dev/null; then echo "$label: embedded PostgreSQL outlived the server"; exit 1; fi
+  if pgrep -f -- "-D $datadir " >/dev/null; then echo "$label: embedded PostgreSQL outlived the server by 10 s"; exit 1; fi
 }
 
 api() { curl -sf -H 'content-type: application/json' "http://127.0.0.1:$port/api/v1/$1" -d "$2" >/dev/null; }
