@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { ConsentExpiryJob } from '../../src/modules/chat/consent-expiry.job';
+import { ConsentExpiryJob } from '../../src/modules/consent/consent-expiry.job';
 import { createTestApp, TestApp } from '../helpers/app';
 import { bearer, createUser, TestUser } from '../helpers/users';
 

@@ -74,3 +74,27 @@ export class SseStream {
     for (const handler of this.closeHandlers) handler();
   }
 }
+
+/** Streams `events` as one SSE response until they end or the client leaves. */
+export async function pipeSse(
+  res: Response,
+  shutdown: ShutdownService,
+  heartbeatSeconds: number,
+  events: (signal: AbortSignal) => AsyncIterable<SseEvent>,
+): Promise<void> {
+  const sse = new SseStream(res, shutdown, heartbeatSeconds);
+  const abort = new AbortController();
+  sse.onClose(() => abort.abort());
+  try {
+    for await (const event of events(abort.signal)) {
+      if (!sse.isOpen) break;
+      sse.send(event);
+    }
+  } finally {
+    sse.end();
+  }
+}
+
+export function wantsEventStream(req: { headers: { accept?: string } }): boolean {
+  return (req.headers.accept ?? '').includes('text/event-stream');
+}

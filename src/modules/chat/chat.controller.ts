@@ -8,11 +8,10 @@ import { ErrorCode } from '../../common/errors/error-code';
 import { Envelope } from '../../common/http/envelope';
 import { wrap } from '../../common/http/envelope.interceptor';
 import { ParseIdPipe } from '../../common/http/parse-id.pipe';
-import { SseStream } from '../../common/http/sse';
+import { pipeSse, wantsEventStream } from '../../common/http/sse';
 import { ShutdownService } from '../../common/lifecycle/shutdown.service';
 import { ApiEnvelope, ApiErrors, ApiEventStream } from '../../common/openapi/api-docs.decorators';
 import { AppConfig } from '../../config/app-config';
-import { ConsentDecisionResultDto, DecideConsentDto } from '../consent/dto/consent.dto';
 import { idempotencyOf } from '../idempotency/idempotency.context';
 import { Idempotent } from '../idempotency/idempotent.decorator';
 import { ChatService } from './chat.service';
@@ -65,22 +64,6 @@ export class ChatController {
     }
     await idempotencyOf(req)?.streaming({ conversation_id: started.conversationId, message_id: started.messageId, first_seq: started.live.firstSeq });
     await this.pipe(res, (signal) => this.chat.replay(started.conversationId, user.id, started.live.firstSeq - 1, signal));
-  }
-
-  /** Approves (optionally with edited arguments) or rejects a consent request; the agent resumes. */
-  @Post('consent')
-  @ApiProduces('application/json', 'text/event-stream')
-  @ApiEnvelope(ConsentDecisionResultDto, { status: 200, eventStream: 'the resumed reply as Server-Sent Events' })
-  @ApiErrors(ErrorCode.ResourceNotFound, ErrorCode.Conflict)
-  async consent(@CurrentUser() user: AuthUser, @Body() dto: DecideConsentDto, @Req() req: Request, @Res() res: Response): Promise<void> {
-    const decided = await this.chat.decideConsent(user.id, dto);
-    const result: ConsentDecisionResultDto = decided.result;
-    if (!(dto.stream ?? wantsEventStream(req)) || !decided.live || !decided.conversationId) {
-      res.status(200).json(wrap(result));
-      return;
-    }
-    const { live, conversationId } = decided;
-    await this.pipe(res, (signal) => this.chat.replay(conversationId, user.id, live.firstSeq - 1, signal));
   }
 
   /** The user's conversations, most recent first; `q` searches titles and messages. */
@@ -167,21 +150,7 @@ export class ChatController {
     return Envelope.withMessage({ conversation_id: id, cancelled }, cancelled ? 'Cancelling the reply' : 'No reply is being generated');
   }
 
-  private async pipe(res: Response, events: (signal: AbortSignal) => AsyncGenerator<ReplyEvent>): Promise<void> {
-    const sse = new SseStream(res, this.shutdown, this.config.chat.heartbeatSeconds);
-    const abort = new AbortController();
-    sse.onClose(() => abort.abort());
-    try {
-      for await (const event of events(abort.signal)) {
-        if (!sse.isOpen) break;
-        sse.send(event);
-      }
-    } finally {
-      sse.end();
-    }
+  private pipe(res: Response, events: (signal: AbortSignal) => AsyncGenerator<ReplyEvent>): Promise<void> {
+    return pipeSse(res, this.shutdown, this.config.chat.heartbeatSeconds, events);
   }
-}
-
-function wantsEventStream(req: Request): boolean {
-  return (req.headers.accept ?? '').includes('text/event-stream');
 }

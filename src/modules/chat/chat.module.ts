@@ -6,7 +6,6 @@ import { FilesModule } from '../files/files.module';
 import { SettingsModule } from '../settings/settings.module';
 import { ChatController } from './chat.controller';
 import { ChatService } from './chat.service';
-import { ConsentExpiryJob } from './consent-expiry.job';
 import { Conversation } from './conversation.entity';
 import { MessageEventsRepository } from './message-events.repository';
 import { Message } from './message.entity';
@@ -19,7 +18,7 @@ import { ConversationsRepository } from './conversations.repository';
 @Module({
   imports: [TypeOrmModule.forFeature([Conversation, Message]), AgentModule, ConsentModule, FilesModule, SettingsModule],
   controllers: [ChatController],
-  providers: [ChatService, ReplyRunner, ReplyStreams, ConversationsRepository, MessagesRepository, MessageEventsRepository, ReplyProgressRepository, ConsentExpiryJob],
+  providers: [ChatService, ReplyRunner, ReplyStreams, ConversationsRepository, MessagesRepository, MessageEventsRepository, ReplyProgressRepository],
   exports: [ChatService, ReplyStreams],
 })
 export class ChatModule {}

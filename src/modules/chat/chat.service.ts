@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
@@ -7,9 +7,9 @@ import { AgentService } from '../agent/agent.service';
 import { ModelRegistry } from '../agent/models/model-registry';
 import { estimatePromptTokens, UsageService } from '../agent/usage.service';
 import type { ConsentDecision, ConsentRequest } from '../consent/consent-request.entity';
-import { ConsentRepository } from '../consent/consent.repository';
 import { ConsentService } from '../consent/consent.service';
-import { DecideConsentDto, mapConsentRequest } from '../consent/dto/consent.dto';
+import type { ResumedContinuation } from '../consent/consent-hooks';
+import { mapConsentRequest } from '../consent/dto/consent.dto';
 import { AttachmentBlock, AttachmentsService } from '../files/attachments.service';
 import { FilesService } from '../files/files.service';
 import { SettingsService } from '../settings/settings.service';
@@ -31,15 +31,14 @@ export interface StartedReply {
 }
 
 @Injectable()
-export class ChatService {
+export class ChatService implements OnModuleInit {
   private readonly logger = new Logger(ChatService.name);
 
   constructor(
     private readonly conversations: ConversationsRepository,
     private readonly messages: MessagesRepository,
     private readonly events: MessageEventsRepository,
-    private readonly consents: ConsentRepository,
-    private readonly consentService: ConsentService,
+    private readonly consents: ConsentService,
     private readonly runner: ReplyRunner,
     private readonly streams: ReplyStreams,
     private readonly models: ModelRegistry,
@@ -50,6 +49,10 @@ export class ChatService {
     private readonly attachments: AttachmentsService,
     private readonly settings: SettingsService,
   ) {}
+
+  onModuleInit(): void {
+    this.consents.registerResumer('reply', (request, decisions) => this.resumeReply(request, decisions));
+  }
 
   async createConversation(userId: string, data: { title?: string; model?: string }): Promise<Conversation> {
     const model = data.model ? this.models.resolve(data.model) : null;
@@ -189,33 +192,9 @@ export class ChatService {
     return (await this.conversations.requestCancel(conversationId, userId)) !== null;
   }
 
-  /** Records a consent decision, then resumes the paused agent (same message, same event ids). */
-  async decideConsent(userId: string, dto: DecideConsentDto) {
-    const decided = await this.consentService.decide(userId, dto);
-    const live = await this.resume(decided.request, decided.request.decisions ?? []);
-    return {
-      result: {
-        consent_request_id: decided.request.id,
-        status: decided.request.status,
-        consent_token: decided.tokens[0] ?? null,
-        // Seed 000's wording for an approval.
-        message: decided.request.status === 'rejected' ? 'Consent rejected. The agent continues without the action.' : 'Consent approved. You may proceed with the action.',
-      },
-      conversationId: decided.request.conversationId,
-      live,
-    };
-  }
-
-  async resume(request: ConsentRequest, decisions: ConsentDecision[]): Promise<LiveReply | null> {
-    // A paused run continues as a queued job (Runs module), not as a chat reply.
-    if (request.runId || !request.conversationId || !request.messageId) {
-      await this.consentService.resumeRun(request, decisions);
-      return null;
-    }
-    return this.resumeReply({ ...request, conversationId: request.conversationId, messageId: request.messageId }, decisions);
-  }
-
-  private async resumeReply(request: ConsentRequest & { conversationId: string; messageId: string }, decisions: ConsentDecision[]): Promise<LiveReply | null> {
+  /** Continues a reply paused for consent (same message, same event ids), on this instance. */
+  private async resumeReply(request: ConsentRequest, decisions: ConsentDecision[]): Promise<ResumedContinuation | null> {
+    if (!request.conversationId || !request.messageId) return null;
     const claim = await this.conversations.claimReply(request.conversationId, request.userId, request.messageId, REPLY_STALE_SECONDS);
     if (!claim) {
       this.logger.error({ consent_request_id: request.id }, 'Could not resume after consent: a reply is running');
@@ -231,7 +210,9 @@ export class ChatService {
     const model = message.model ?? this.models.choose(null, conversation.model);
     const previous = { content: message.content, toolCalls: message.toolCalls, results: message.results, usage: message.usage };
     const input = { kind: 'resume' as const, decisions };
-    return this.runner.start({ userId: request.userId, conversationId: request.conversationId, messageId: message.id, lastSeq: claim.eventSeq, model, input, previous });
+    const live = this.runner.start({ userId: request.userId, conversationId: request.conversationId, messageId: message.id, lastSeq: claim.eventSeq, model, input, previous });
+    const conversationId = request.conversationId;
+    return { follow: (signal) => this.replay(conversationId, request.userId, live.firstSeq - 1, signal) };
   }
 
   /**

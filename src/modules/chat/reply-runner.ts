@@ -1,11 +1,10 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ShutdownService } from '../../common/lifecycle/shutdown.service';
-import { AppConfig } from '../../config/app-config';
 import type { AgentInput } from '../agent/agent.events';
 import { AgentService } from '../agent/agent.service';
 import { providerFailure } from '../agent/completion.service';
 import { UsageService } from '../agent/usage.service';
-import { ConsentRepository } from '../consent/consent.repository';
+import { ConsentService } from '../consent/consent.service';
 import { mapConsentRequest } from '../consent/dto/consent.dto';
 import { ConversationsRepository } from './conversations.repository';
 import type { MessageStatus, StoredToolCall, StoredToolResult, TokenUsage } from './message.entity';
@@ -55,10 +54,9 @@ export class ReplyRunner implements OnModuleInit {
     private readonly streams: ReplyStreams,
     private readonly conversations: ConversationsRepository,
     private readonly progress: ReplyProgressRepository,
-    private readonly consents: ConsentRepository,
+    private readonly consents: ConsentService,
     private readonly usage: UsageService,
     private readonly shutdown: ShutdownService,
-    private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {
@@ -127,12 +125,11 @@ export class ReplyRunner implements OnModuleInit {
             runUsage[key] += event.usage[key];
           }
         } else {
-          const request = await this.consents.create({
+          const request = await this.consents.open({
             userId: params.userId,
             conversationId: params.conversationId,
             messageId: params.messageId,
             actions: event.actions,
-            expiresAt: new Date(Date.now() + this.config.chat.consentTtlSeconds * 1000),
           });
           state.status = 'awaiting_consent';
           live.emit('consent_required', { consent_request: mapConsentRequest(request) });

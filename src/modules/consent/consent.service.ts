@@ -1,4 +1,4 @@
-import { Injectable, Optional } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
@@ -6,22 +6,31 @@ import { AppConfig } from '../../config/app-config';
 import { hashToken } from '../auth/tokens.service';
 import { AppMetrics } from '../metrics/app-metrics';
 import { actionHash } from './action-hash';
-import { ConsentDecision, ConsentRequest, ConsentStatus } from './consent-request.entity';
+import { ConsentEvent, ConsentObserver, ConsentResumer, PausedKind, pausedKind, ResumedContinuation } from './consent-hooks';
+import { ConsentAction, ConsentDecision, ConsentRequest, ConsentStatus } from './consent-request.entity';
 import { ConsentRepository } from './consent.repository';
 import { DecideConsentDto } from './dto/consent.dto';
-
-/** Resumes a run paused for consent (registered by the Runs module; Chat calls it). */
-export type RunResumer = (request: ConsentRequest, decisions: ConsentDecision[]) => Promise<void>;
 
 export interface DecidedConsent {
   request: ConsentRequest;
   /** Plain tokens of the approved actions, in action order (only their hashes are stored). */
   tokens: string[];
+  /** The resumed reply or run, when it could be started here. */
+  continuation: ResumedContinuation | null;
 }
 
+type OpenConsent = { userId: string; actions: ConsentAction[] } & ({ conversationId: string; messageId: string } | { runId: string });
+
+/**
+ * The one owner of consent: opens requests (and their expiry), decides them (first decider
+ * wins), issues and spends approvals, expires unanswered ones, and hands each outcome to the
+ * resumer of what paused. Chat, Runs and the tools call it; nothing else touches the tables.
+ */
 @Injectable()
 export class ConsentService {
-  private runResumer?: RunResumer;
+  private readonly logger = new Logger(ConsentService.name);
+  private readonly resumers = new Map<PausedKind, ConsentResumer>();
+  private readonly observers: ConsentObserver[] = [];
 
   constructor(
     private readonly consents: ConsentRepository,
@@ -29,14 +38,24 @@ export class ConsentService {
     @Optional() private readonly metrics?: AppMetrics,
   ) {}
 
-  setRunResumer(resumer: RunResumer): void {
-    this.runResumer = resumer;
+  registerResumer(kind: PausedKind, resumer: ConsentResumer): void {
+    this.resumers.set(kind, resumer);
   }
 
-  /** Hands a decided (or expired) run consent request to the Runs module. */
-  async resumeRun(request: ConsentRequest, decisions: ConsentDecision[]): Promise<void> {
-    if (!this.runResumer) throw new AppException(ErrorCode.ServiceUnavailable, 'Runs are not available on this server');
-    await this.runResumer(request, decisions);
+  observe(observer: ConsentObserver): void {
+    this.observers.push(observer);
+  }
+
+  /** Stores a pending request for these actions, expiring after CONSENT_TTL. */
+  async open(params: OpenConsent): Promise<ConsentRequest> {
+    const expiresAt = new Date(Date.now() + this.config.chat.consentTtlSeconds * 1000);
+    const request = await this.consents.create({ ...params, expiresAt });
+    this.notify({ type: 'opened', request });
+    return request;
+  }
+
+  findPending(conversationId: string, userId: string): Promise<ConsentRequest | null> {
+    return this.consents.findPending(conversationId, userId);
   }
 
   list(userId: string, query: { status?: ConsentStatus; limit: number; offset: number }) {
@@ -51,7 +70,7 @@ export class ConsentService {
 
   /**
    * Records the person's decision (one conditional UPDATE: the first decider wins, a replay
-   * gets CONFLICT) and issues one single-use token per approved action.
+   * gets CONFLICT), issues one single-use token per approved action, then resumes what paused.
    */
   async decide(userId: string, dto: DecideConsentDto): Promise<DecidedConsent> {
     const request = await this.get(dto.consent_request_id, userId);
@@ -80,13 +99,51 @@ export class ConsentService {
         expiresAt: new Date(Date.now() + this.config.chat.consentTtlSeconds * 1000),
       })),
     );
-    return { request: decided, tokens };
+    this.notify({ type: 'decided', request: decided });
+    const continuation = await this.resume(decided, decisions);
+    return { request: decided, tokens, continuation };
   }
 
-  /** Rejections for every action, as the expiry job resolves an unanswered request. */
-  expiredDecisions(request: ConsentRequest): ConsentDecision[] {
-    this.metrics?.consentDecisions.inc({ outcome: 'expired' });
-    return request.actions.map((action) => ({ type: 'reject', tool: action.tool, reason: 'The consent request expired without a decision.' }));
+  /**
+   * Resolves up to `limit` unanswered requests past their expiry as rejected (each exactly once
+   * across instances) and resumes what they paused. Returns how many expired.
+   */
+  async expireDue(limit: number): Promise<number> {
+    const expired = await this.consents.expireDue(limit);
+    for (const request of expired) {
+      this.metrics?.consentDecisions.inc({ outcome: 'expired' });
+      this.notify({ type: 'expired', request });
+      const decisions: ConsentDecision[] = request.actions.map((action) => ({
+        type: 'reject',
+        tool: action.tool,
+        reason: 'The consent request expired without a decision.',
+      }));
+      await this.resume(request, decisions).catch((error) => this.logger.error({ err: error, consent_request_id: request.id }, 'Resume after expiry failed'));
+    }
+    return expired.length;
+  }
+
+  /**
+   * Spends one unused approval for exactly this tool call (name and final arguments) in this
+   * conversation or run. False when there is none: the tool must not act.
+   */
+  consumeApproval(scopeId: string, userId: string, tool: string, args: Record<string, unknown>): Promise<boolean> {
+    return this.consents.consumeToken(scopeId, userId, actionHash(tool, args));
+  }
+
+  private async resume(request: ConsentRequest, decisions: ConsentDecision[]): Promise<ResumedContinuation | null> {
+    const resumer = this.resumers.get(pausedKind(request));
+    if (!resumer) throw new AppException(ErrorCode.ServiceUnavailable, `Nothing on this server resumes a paused ${pausedKind(request)}`);
+    return resumer(request, decisions);
+  }
+
+  private notify(event: ConsentEvent): void {
+    for (const observer of this.observers) {
+      // Observers (notifications, metrics) never hold up or fail the decision itself.
+      void Promise.resolve()
+        .then(() => observer(event))
+        .catch((error) => this.logger.warn({ err: error, consent_request_id: event.request.id }, 'Consent observer failed'));
+    }
   }
 
   private toDecisions(request: ConsentRequest, dto: DecideConsentDto): ConsentDecision[] {

@@ -21,6 +21,7 @@ import { CreateConversationDto, mapConversation } from '../chat/dto/chat.dto';
 import type { ReplyEvent } from '../chat/reply-event';
 import { ReplyStreams } from '../chat/reply-streams';
 import { ConsentService } from '../consent/consent.service';
+import { mapDecisionResult } from '../consent/dto/consent.dto';
 import { ConnectionLimiter } from './connection-limiter';
 import { RoomDto, SocketConsentDto, SocketSendMessageDto } from './dto/realtime.dto';
 import { RealtimeAuthMiddleware } from './realtime-auth.middleware';
@@ -154,8 +155,7 @@ export class RealtimeGateway implements OnGatewayInit<RealtimeNamespace>, OnGate
     const { user } = socket.data;
     const request = await this.consents.get(dto.consent_request_id, user.id);
     if (request.conversationId) await socket.join(conversationRoom(request.conversationId));
-    const decided = await this.chat.decideConsent(user.id, dto);
-    return ok(decided.result);
+    return ok(mapDecisionResult(await this.consents.decide(user.id, dto)));
   }
 
   @SubscribeMessage('cancel')

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { AppConfig } from '../../config/app-config';
 import type { ConsentAction } from '../consent/consent-request.entity';
-import { ConsentRepository } from '../consent/consent.repository';
+import { ConsentService } from '../consent/consent.service';
 import { mapConsentRequest } from '../consent/dto/consent.dto';
 import { RealtimeEmitter } from '../realtime/realtime.emitter';
 import { runRoom } from '../realtime/realtime.events';
@@ -17,8 +16,7 @@ export class RunNotifier {
     private readonly events: RunEvents,
     private readonly runs: RunsRepository,
     private readonly realtime: RealtimeEmitter,
-    private readonly consents: ConsentRepository,
-    private readonly config: AppConfig,
+    private readonly consents: ConsentService,
   ) {}
 
   async completed(run: Run): Promise<void> {
@@ -33,12 +31,7 @@ export class RunNotifier {
    * `awaiting_consent` and its worker is released; the decision enqueues the continuation.
    */
   async paused(exec: RunExecution, actions: ConsentAction[]): Promise<void> {
-    const request = await this.consents.create({
-      userId: exec.run.userId,
-      runId: exec.run.id,
-      actions,
-      expiresAt: new Date(Date.now() + this.config.chat.consentTtlSeconds * 1000),
-    });
+    const request = await this.consents.open({ userId: exec.run.userId, runId: exec.run.id, actions });
     await exec.message(exec.state.thread?.agent ?? 'system', 'status', `Waiting for consent: ${actions.map((action) => action.tool).join(', ')}`);
     exec.emit('consent_required', { consent_request: mapConsentRequest(request) });
     exec.emit('run_status', { status: 'awaiting_consent' });

@@ -36,7 +36,10 @@ export class RunsService implements OnModuleInit {
 
   onModuleInit(): void {
     this.sessions.onDelete((sessionId, userId) => this.beforeSessionDelete(sessionId, userId));
-    this.consent.setRunResumer((request, decisions) => this.resumeAfterConsent(request, decisions));
+    this.consent.registerResumer('run', async (request, decisions) => {
+      await this.resumeAfterConsent(request, decisions);
+      return null;
+    });
   }
 
   /**

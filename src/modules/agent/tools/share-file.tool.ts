@@ -2,8 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { tool } from '@langchain/core/tools';
 import { z } from 'zod';
 import { AppException } from '../../../common/errors/app.exception';
-import { actionHash } from '../../consent/action-hash';
-import { ConsentRepository } from '../../consent/consent.repository';
+import { ConsentService } from '../../consent/consent.service';
 import { FileSharesService } from '../../files/file-shares.service';
 import { FilesService } from '../../files/files.service';
 import { type AgentTool, toolContext } from './agent-tool';
@@ -22,14 +21,14 @@ export class ShareFileTool implements AgentTool {
   constructor(
     private readonly files: FilesService,
     private readonly shares: FileSharesService,
-    private readonly consents: ConsentRepository,
+    private readonly consents: ConsentService,
   ) {}
 
   build() {
     return tool(
       async (args, config) => {
         const { userId, conversationId } = toolContext(config);
-        const allowed = await this.consents.consumeToken(conversationId, userId, actionHash(this.name, args));
+        const allowed = await this.consents.consumeApproval(conversationId, userId, this.name, args);
         if (!allowed) return 'Not shared: there is no unused approval for exactly this file.';
         let file;
         try {

@@ -2,8 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { tool } from '@langchain/core/tools';
 import { z } from 'zod';
 import { AppConfig } from '../../../config/app-config';
-import { actionHash } from '../../consent/action-hash';
-import { ConsentRepository } from '../../consent/consent.repository';
+import { ConsentService } from '../../consent/consent.service';
 import { type AgentTool, toolContext } from './agent-tool';
 
 const WEBHOOK_TIMEOUT_MS = 10_000;
@@ -22,14 +21,14 @@ export class SubmitDocumentTool implements AgentTool {
 
   constructor(
     private readonly config: AppConfig,
-    private readonly consents: ConsentRepository,
+    private readonly consents: ConsentService,
   ) {}
 
   build() {
     return tool(
       async (args, config) => {
         const { userId, conversationId } = toolContext(config);
-        const allowed = await this.consents.consumeToken(conversationId, userId, actionHash(this.name, args));
+        const allowed = await this.consents.consumeApproval(conversationId, userId, this.name, args);
         if (!allowed) return 'Not submitted: there is no unused approval for exactly this document.';
         const url = this.config.submitWebhookUrl;
         if (!url) return 'Approved, but not submitted: SUBMIT_WEBHOOK_URL is not configured on this server.';

@@ -2,6 +2,7 @@ import { PaginationQueryDto } from '../../../common/http/pagination.dto';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsBoolean, IsIn, IsObject, IsOptional, IsString, IsUUID, MaxLength, ValidateIf, ValidateNested } from 'class-validator';
 import { ConsentAction, ConsentDecision, ConsentRequest, ConsentStatus } from '../consent-request.entity';
+import type { DecidedConsent } from '../consent.service';
 
 export class ActionDecisionDto {
   @IsBoolean()
@@ -94,4 +95,14 @@ export class ConsentDecisionResultDto {
   /** Single-use token bound to the approved tool and its final arguments (first approved action). */
   consent_token: string | null;
   message: string;
+}
+
+export function mapDecisionResult(decided: DecidedConsent): ConsentDecisionResultDto {
+  return {
+    consent_request_id: decided.request.id,
+    status: decided.request.status,
+    consent_token: decided.tokens[0] ?? null,
+    // Seed 000's wording for an approval.
+    message: decided.request.status === 'rejected' ? 'Consent rejected. The agent continues without the action.' : 'Consent approved. You may proceed with the action.',
+  };
 }
