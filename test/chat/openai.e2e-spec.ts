@@ -58,20 +58,24 @@ describe('Chat through the real OpenAI client', () => {
     const res = await sseRequest(sut.url, { path: '/api/v1/chat/message', token: user.accessToken, body: { message: 'fail please', stream: true } });
     const events = eventsOf(res.frames);
     expect(events.map((e) => e.event)).toEqual(['conversation_id', 'error', 'done']);
-    expect(events[1].data).toEqual({ code: 'SERVICE_UNAVAILABLE', message: 'The model provider failed: HTTP 500' });
+    expect(events[1].data).toEqual({ code: 'PROVIDER_ERROR', message: 'The model provider failed: HTTP 500' });
     expect(events[2].data.status).toBe('error');
     expect(res.frames.at(-1)?.data).toBe('[DONE]');
     const history = await sut.http().get(`/api/v1/chat/conversations/${events[0].data.conversation_id}/messages`).set(bearer(user.accessToken));
-    expect(history.body.data[0]).toMatchObject({ role: 'assistant', status: 'error', error: { code: 'SERVICE_UNAVAILABLE' } });
+    expect(history.body.data[0]).toMatchObject({ role: 'assistant', status: 'error', error: { code: 'PROVIDER_ERROR' } });
   });
 
   it('ends a provider that never answers at LLM_TIMEOUT_MS, never a hang', async () => {
     llm.script({ hang: true }, { hang: true });
-    const res = await send({ message: 'hang please' }).expect(200);
-    expect(res.body.data.status).toBe('error');
+    // Without streaming a provider failure is 502 PROVIDER_ERROR; the message is stored with status `error`.
+    const res = await send({ message: 'hang please' }).expect(502);
+    expect(res.body).toMatchObject({ status: false, error: { code: 'PROVIDER_ERROR', details: { conversation_id: expect.any(String), message_id: expect.any(String) } } });
+    const { conversation_id: conversationId, message_id: messageId } = res.body.error.details;
+    const history = await sut.http().get(`/api/v1/chat/conversations/${conversationId}/messages`).set(bearer(user.accessToken)).expect(200);
+    expect(history.body.data[0]).toMatchObject({ id: messageId, status: 'error', error: { code: 'PROVIDER_ERROR' } });
     // the conversation is free again
     llm.script({ text: 'back' });
-    await send({ message: 'again', conversation_id: res.body.data.conversation_id }).expect(200);
+    await send({ message: 'again', conversation_id: conversationId }).expect(200);
     // Two attempts of LLM_TIMEOUT_MS (1.5 s) take 3 s of the default 5 s: too tight on a busy machine.
   }, 15_000);
 

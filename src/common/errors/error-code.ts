@@ -16,6 +16,8 @@ export enum ErrorCode {
   CsrfFailed = 'CSRF_FAILED',
   IdempotencyKeyReused = 'IDEMPOTENCY_KEY_REUSED',
   ConnectionLimit = 'CONNECTION_LIMIT',
+  /** The model provider failed or timed out. */
+  ProviderError = 'PROVIDER_ERROR',
   InternalError = 'INTERNAL_ERROR',
   ServiceUnavailable = 'SERVICE_UNAVAILABLE',
 }
@@ -46,6 +48,8 @@ export function statusOf(code: ErrorCode): HttpStatus {
     case ErrorCode.BadRequest:
     case ErrorCode.ConnectionLimit:
       return HttpStatus.BAD_REQUEST;
+    case ErrorCode.ProviderError:
+      return HttpStatus.BAD_GATEWAY;
     case ErrorCode.InternalError:
       return HttpStatus.INTERNAL_SERVER_ERROR;
     case ErrorCode.ServiceUnavailable:

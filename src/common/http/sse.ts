@@ -1,4 +1,5 @@
 import type { Response } from 'express';
+import { ErrorCode } from '../errors/error-code';
 import type { ShutdownService } from '../lifecycle/shutdown.service';
 
 export interface SseEvent {
@@ -34,7 +35,7 @@ export class SseStream {
     SseStream.openCount++;
     this.heartbeat = setInterval(() => this.write(': keep-alive\n\n'), heartbeatSeconds * 1000);
     this.unregister = shutdown.onShutdown(() => {
-      this.send({ id: 0, type: 'error', data: { code: 'SERVICE_UNAVAILABLE', message: 'The server is shutting down; re-attach with Last-Event-ID' } }, false);
+      this.send({ id: 0, type: 'error', data: { code: ErrorCode.ServiceUnavailable, message: 'The server is shutting down; re-attach with Last-Event-ID' } }, false);
       this.end();
     });
     res.on('close', () => this.cleanup());

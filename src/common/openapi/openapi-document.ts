@@ -33,6 +33,7 @@ const ERROR_MEANINGS: Record<ErrorCode, string> = {
   [ErrorCode.CsrfFailed]: 'a cookie-authenticated write without the `csrf_token` cookie echoed in `X-CSRF-Token`',
   [ErrorCode.IdempotencyKeyReused]: 'the Idempotency-Key was used with another body',
   [ErrorCode.ConnectionLimit]: 'too many concurrent connections',
+  [ErrorCode.ProviderError]: 'the model provider failed or timed out (the reply is stored with status `error`)',
   [ErrorCode.InternalError]: 'unexpected server error (no internals disclosed)',
   [ErrorCode.ServiceUnavailable]: 'a dependency (model provider, identity provider) is unavailable; try again later',
 };

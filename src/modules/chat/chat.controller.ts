@@ -14,7 +14,7 @@ import { ApiEnvelope, ApiErrors, ApiEventStream } from '../../common/openapi/api
 import { AppConfig } from '../../config/app-config';
 import { idempotencyOf } from '../idempotency/idempotency.context';
 import { Idempotent } from '../idempotency/idempotent.decorator';
-import { ChatService } from './chat.service';
+import { ConversationsService } from './conversations.service';
 import {
   CancelReplyDto,
   ChatReplyDto,
@@ -28,7 +28,9 @@ import {
   SendMessageDto,
   UpdateConversationDto,
 } from './dto/chat.dto';
+import { RepliesService } from './replies.service';
 import type { ReplyEvent } from './reply-event';
+import { followLive, ReplyReplay } from './reply-replay';
 
 const DETAIL_MESSAGES = 50;
 
@@ -37,7 +39,9 @@ const DETAIL_MESSAGES = 50;
 @Controller('chat')
 export class ChatController {
   constructor(
-    private readonly chat: ChatService,
+    private readonly conversations: ConversationsService,
+    private readonly replies: RepliesService,
+    private readonly replay: ReplyReplay,
     private readonly shutdown: ShutdownService,
     private readonly config: AppConfig,
   ) {}
@@ -51,26 +55,27 @@ export class ChatController {
   @Idempotent()
   @ApiProduces('application/json', 'text/event-stream')
   @ApiEnvelope(ChatReplyDto, { status: 200, eventStream: 'the reply as Server-Sent Events' })
-  @ApiErrors(ErrorCode.ResourceNotFound, ErrorCode.Conflict, ErrorCode.QuotaExceeded, ErrorCode.ServiceUnavailable)
+  @ApiErrors(ErrorCode.ResourceNotFound, ErrorCode.Conflict, ErrorCode.QuotaExceeded, ErrorCode.ProviderError, ErrorCode.ServiceUnavailable)
   async message(@CurrentUser() user: AuthUser, @Body() dto: SendMessageDto, @Req() req: Request, @Res() res: Response): Promise<void> {
     // A retry (same Idempotency-Key) of a streamed message re-attaches to its reply from the start.
     const reattach = idempotencyOf(req)?.reattach as { conversation_id: string; first_seq: number } | undefined;
-    if (reattach) return this.pipe(res, (signal) => this.chat.replay(reattach.conversation_id, user.id, reattach.first_seq - 1, signal));
-    const started = await this.chat.send(user.id, dto);
+    if (reattach) return this.pipe(res, (signal) => this.replay.replay(reattach.conversation_id, user.id, reattach.first_seq - 1, signal));
+    const started = await this.replies.send(user.id, dto);
     if (!(dto.stream ?? wantsEventStream(req))) {
-      const reply: ChatReplyDto = await this.chat.awaitReply(started, user.id);
+      const reply: ChatReplyDto = await this.replies.awaitReply(started, user.id);
       res.status(200).json(wrap(reply));
       return;
     }
     await idempotencyOf(req)?.streaming({ conversation_id: started.conversationId, message_id: started.messageId, first_seq: started.live.firstSeq });
-    await this.pipe(res, (signal) => this.chat.replay(started.conversationId, user.id, started.live.firstSeq - 1, signal));
+    // The reply just started here: follow it in memory.
+    await this.pipe(res, (signal) => followLive(started.live, started.live.firstSeq - 1, signal));
   }
 
   /** The user's conversations, most recent first; `q` searches titles and messages. */
   @Get('conversations')
   @ApiEnvelope([ConversationDto], { paginated: true })
   async list(@CurrentUser() user: AuthUser, @Query() query: ListConversationsQueryDto): Promise<Envelope<ConversationDto[]>> {
-    const [rows, total] = await this.chat.listConversations(user.id, { search: query.q, limit: query.limit, offset: query.offset });
+    const [rows, total] = await this.conversations.list(user.id, { search: query.q, limit: query.limit, offset: query.offset });
     const items = rows.map((row) =>
       mapConversation(row.conversation, { message_count: row.messageCount, last_message_preview: row.lastMessagePreview }),
     );
@@ -82,14 +87,14 @@ export class ChatController {
   @Idempotent()
   @ApiErrors(ErrorCode.QuotaExceeded, ErrorCode.ServiceUnavailable)
   async create(@CurrentUser() user: AuthUser, @Body() dto: CreateConversationDto): Promise<ConversationDto> {
-    return mapConversation(await this.chat.createConversation(user.id, dto), { message_count: 0, messages: [] });
+    return mapConversation(await this.conversations.create(user.id, dto), { message_count: 0, messages: [] });
   }
 
   /** A conversation with its latest messages (up to 50, oldest first). */
   @Get('conversations/:id')
   async get(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe('Conversation')) id: string): Promise<ConversationDto> {
-    const conversation = await this.chat.getConversation(id, user.id);
-    const messages = await this.chat.history(id, user.id, { limit: DETAIL_MESSAGES });
+    const conversation = await this.conversations.get(id, user.id);
+    const messages = await this.conversations.history(id, user.id, { limit: DETAIL_MESSAGES });
     return mapConversation(conversation, { messages: messages.reverse().map(mapMessage) });
   }
 
@@ -101,14 +106,14 @@ export class ChatController {
     @Param('id', ParseIdPipe('Conversation')) id: string,
     @Body() dto: UpdateConversationDto,
   ): Promise<ConversationDto> {
-    return mapConversation(await this.chat.updateConversation(id, user.id, dto));
+    return mapConversation(await this.conversations.update(id, user.id, dto));
   }
 
   /** Deletes the conversation, its messages, consent requests and the agent's checkpoints. */
   @Delete('conversations/:id')
   @ApiEnvelope(null, { message: true })
   async remove(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe('Conversation')) id: string): Promise<Envelope<null>> {
-    await this.chat.deleteConversation(id, user.id);
+    await this.conversations.delete(id, user.id);
     return Envelope.withMessage(null, 'Conversation deleted');
   }
 
@@ -119,10 +124,13 @@ export class ChatController {
     @Param('id', ParseIdPipe('Conversation')) id: string,
     @Query() query: HistoryQueryDto,
   ): Promise<MessageDto[]> {
-    return (await this.chat.history(id, user.id, query)).map(mapMessage);
+    return (await this.conversations.history(id, user.id, query)).map(mapMessage);
   }
 
-  /** Re-attaches to the live or latest reply; `Last-Event-ID` replays exactly what was missed. */
+  /**
+   * Re-attaches to the live or latest reply, through a decided consent pause into its
+   * continuation, until its final state; `Last-Event-ID` replays exactly what was missed.
+   */
   @Get('conversations/:id/stream')
   @ApiProduces('text/event-stream')
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'The last event id received; replays what came after it' })
@@ -136,9 +144,9 @@ export class ChatController {
     if (lastEventId !== undefined && !/^\d{1,15}$/.test(lastEventId)) {
       throw AppException.validation({ 'Last-Event-ID': ['must be an event id (a non-negative integer)'] });
     }
-    await this.chat.getConversation(id, user.id);
+    await this.conversations.get(id, user.id);
     const after = lastEventId === undefined ? undefined : Number(lastEventId);
-    await this.pipe(res, (signal) => this.chat.replay(id, user.id, after, signal));
+    await this.pipe(res, (signal) => this.replay.replay(id, user.id, after, signal));
   }
 
   /** Stops the reply being generated, if any. */
@@ -146,7 +154,7 @@ export class ChatController {
   @HttpCode(200)
   @ApiEnvelope(CancelReplyDto, { message: true })
   async cancel(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe('Conversation')) id: string): Promise<Envelope<CancelReplyDto>> {
-    const cancelled = await this.chat.cancel(id, user.id);
+    const cancelled = await this.replies.cancel(id, user.id);
     return Envelope.withMessage({ conversation_id: id, cancelled }, cancelled ? 'Cancelling the reply' : 'No reply is being generated');
   }
 

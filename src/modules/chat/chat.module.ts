@@ -5,20 +5,32 @@ import { ConsentModule } from '../consent/consent.module';
 import { FilesModule } from '../files/files.module';
 import { SettingsModule } from '../settings/settings.module';
 import { ChatController } from './chat.controller';
-import { ChatService } from './chat.service';
 import { Conversation } from './conversation.entity';
+import { ConversationsRepository } from './conversations.repository';
+import { ConversationsService } from './conversations.service';
 import { MessageEventsRepository } from './message-events.repository';
 import { Message } from './message.entity';
 import { MessagesRepository } from './messages.repository';
+import { RepliesService } from './replies.service';
 import { ReplyProgressRepository } from './reply-progress.repository';
+import { ReplyReplay } from './reply-replay';
 import { ReplyRunner } from './reply-runner';
 import { ReplyStreams } from './reply-streams';
-import { ConversationsRepository } from './conversations.repository';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Conversation, Message]), AgentModule, ConsentModule, FilesModule, SettingsModule],
   controllers: [ChatController],
-  providers: [ChatService, ReplyRunner, ReplyStreams, ConversationsRepository, MessagesRepository, MessageEventsRepository, ReplyProgressRepository],
-  exports: [ChatService, ReplyStreams],
+  providers: [
+    ConversationsService,
+    RepliesService,
+    ReplyReplay,
+    ReplyRunner,
+    ReplyStreams,
+    ConversationsRepository,
+    MessagesRepository,
+    MessageEventsRepository,
+    ReplyProgressRepository,
+  ],
+  exports: [ConversationsService, RepliesService, ReplyReplay, ReplyStreams],
 })
 export class ChatModule {}

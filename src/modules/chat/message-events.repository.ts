@@ -8,12 +8,13 @@ export class MessageEventsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   async after(conversationId: string, afterSeq: number, limit = 5000): Promise<ReplyEvent[]> {
-    const rows: Array<{ seq: string; message_id: string; type: ReplyEvent['type']; data: Record<string, unknown> }> =
+    const rows: Array<{ seq: string; message_id: string; type: ReplyEvent['type']; data: ReplyEvent['data'] }> =
       await this.dataSource.query(
         `SELECT seq, message_id, type, data FROM message_events WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
         [conversationId, afterSeq, limit],
       );
-    return rows.map((row) => ({ id: Number(row.seq), messageId: row.message_id, type: row.type, data: row.data }));
+    // Stored by ReplyProgressRepository from ReplyEvents: type and data agree.
+    return rows.map((row) => ({ id: Number(row.seq), messageId: row.message_id, type: row.type, data: row.data }) as ReplyEvent);
   }
 
   async firstOf(conversationId: string, messageId: string): Promise<number | null> {

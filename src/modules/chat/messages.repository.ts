@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { ErrorCode } from '../../common/errors/error-code';
 import { Message } from './message.entity';
 
 @Injectable()
@@ -26,7 +27,7 @@ export class MessagesRepository {
 
   /** Marks a reply whose instance died mid-stream; its partial text stays. */
   async markInterrupted(id: string): Promise<void> {
-    await this.messages.update({ id, status: 'streaming' }, { status: 'interrupted', error: { code: 'INTERRUPTED', message: 'The server generating this reply stopped' } });
+    await this.messages.update({ id, status: 'streaming' }, { status: 'interrupted', error: { code: ErrorCode.ServiceUnavailable, message: 'The server generating this reply stopped' } });
   }
 
   /** Newest first, keyset-paginated on (created_at, id) before the `before` message. */

@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { ErrorCode } from '../../common/errors/error-code';
 import { ShutdownService } from '../../common/lifecycle/shutdown.service';
 import type { AgentInput } from '../agent/agent.events';
 import { AgentService } from '../agent/agent.service';
@@ -37,8 +38,15 @@ interface ReplyState {
   results: StoredToolResult[];
   usage: TokenUsage;
   status: MessageStatus;
-  error: { code: string; message: string } | null;
+  error: { code: ErrorCode; message: string } | null;
 }
+
+/** Why a reply stopped early: a person's cancel is not an error; the server stopping is. */
+const INTERRUPTIONS: Record<string, { code: ErrorCode; message: string } | null> = {
+  cancelled: null,
+  shutdown: { code: ErrorCode.ServiceUnavailable, message: 'The server shut down while replying' },
+  'lost claim': { code: ErrorCode.ServiceUnavailable, message: 'Another server took over this conversation while replying' },
+};
 
 /**
  * Generates replies apart from any HTTP response: the agent's events go to an in-memory
@@ -140,11 +148,10 @@ export class ReplyRunner implements OnModuleInit {
     } catch (error) {
       if (live.abort.signal.aborted) {
         state.status = 'interrupted';
-        const reason = String(live.abort.signal.reason ?? 'cancelled');
-        state.error = { code: 'INTERRUPTED', message: reason === 'shutdown' ? 'The server shut down while replying' : 'The reply was cancelled' };
+        state.error = INTERRUPTIONS[String(live.abort.signal.reason)] ?? null;
       } else {
         state.status = 'error';
-        state.error = { code: 'SERVICE_UNAVAILABLE', message: `The model provider failed: ${providerFailure(error)}` };
+        state.error = { code: ErrorCode.ProviderError, message: `The model provider failed: ${providerFailure(error)}` };
         this.logger.warn({ conversation_id: params.conversationId, reason: providerFailure(error), err: error }, 'Reply failed');
         live.emit('error', state.error);
       }

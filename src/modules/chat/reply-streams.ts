@@ -1,10 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { Subject } from 'rxjs';
-import type { ReplyEvent, ReplyEventType } from './reply-event';
+import type { ReplyEvent, ReplyEventData, ReplyEventType } from './reply-event';
 
 type Listener = (event: ReplyEvent) => void;
+/** Hears every event of every reply generated on this instance (the socket transports). */
+export type ReplyObserver = (reply: LiveReply, event: ReplyEvent) => void;
 
-/** The in-memory event log of one reply being generated on this instance. */
+/**
+ * The in-memory event log of one reply being generated on this instance. Its listeners are the
+ * one way to hear a reply live: SSE responses, re-attaches and (through ReplyStreams.observe)
+ * the sockets all subscribe here.
+ */
 export class LiveReply {
   readonly events: ReplyEvent[] = [];
   readonly abort = new AbortController();
@@ -20,7 +25,6 @@ export class LiveReply {
     readonly conversationId: string,
     readonly messageId: string,
     private seq: number,
-    private readonly published: Subject<{ userId: string; conversationId: string; event: ReplyEvent }>,
   ) {}
 
   get firstSeq(): number {
@@ -31,16 +35,16 @@ export class LiveReply {
     return this.seq;
   }
 
-  emit(type: ReplyEventType, data: Record<string, unknown>): ReplyEvent {
-    const event: ReplyEvent = { id: ++this.seq, messageId: this.messageId, type, data };
+  emit<K extends ReplyEventType>(type: K, data: ReplyEventData[K]): ReplyEvent {
+    // TypeScript cannot tie `type` to `data` through a generic; emit's signature does.
+    const event = { id: ++this.seq, messageId: this.messageId, type, data } as ReplyEvent;
     this.events.push(event);
     this.unflushed.push(event);
     for (const listener of this.listeners) listener(event);
-    this.published.next({ userId: this.userId, conversationId: this.conversationId, event });
     return event;
   }
 
-  /** Replays this reply's events after `afterSeq`, then follows live ones. */
+  /** Replays this reply's events after `afterSeq`, then follows live ones until it finishes. */
   subscribe(afterSeq: number, listener: Listener): () => void {
     for (const event of this.events) if (event.id > afterSeq) listener(event);
     if (this.isFinished) return () => undefined;
@@ -55,20 +59,27 @@ export class LiveReply {
   }
 }
 
-/**
- * Replies generating on this instance, by conversation. SSE responses, re-attaches and (with
- * the realtime module) socket rooms subscribe here; `published` carries every event for
- * fan-out to other transports.
- */
+/** Replies generating on this instance, by conversation. */
 @Injectable()
 export class ReplyStreams {
-  readonly published = new Subject<{ userId: string; conversationId: string; event: ReplyEvent }>();
   private readonly live = new Map<string, LiveReply>();
+  private readonly observers = new Set<ReplyObserver>();
 
   open(userId: string, conversationId: string, messageId: string, lastSeq: number): LiveReply {
-    const reply = new LiveReply(userId, conversationId, messageId, lastSeq, this.published);
+    const reply = new LiveReply(userId, conversationId, messageId, lastSeq);
     this.live.set(conversationId, reply);
+    for (const observer of this.observers) this.attach(reply, observer);
     return reply;
+  }
+
+  /** Subscribes `observer` to every reply, those running now and those opened later. */
+  observe(observer: ReplyObserver): () => void {
+    this.observers.add(observer);
+    const detach = [...this.live.values()].map((reply) => this.attach(reply, observer, reply.lastSeq));
+    return () => {
+      this.observers.delete(observer);
+      for (const stop of detach) stop();
+    };
   }
 
   get(conversationId: string): LiveReply | undefined {
@@ -82,5 +93,11 @@ export class ReplyStreams {
   close(reply: LiveReply): void {
     if (this.live.get(reply.conversationId) === reply) this.live.delete(reply.conversationId);
     reply.finish();
+  }
+
+  private attach(reply: LiveReply, observer: ReplyObserver, afterSeq = reply.lastSeq): () => void {
+    return reply.subscribe(afterSeq, (event) => {
+      if (this.observers.has(observer)) observer(reply, event);
+    });
   }
 }

@@ -1,10 +1,10 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import type { Subscription } from 'rxjs';
 import { AppException } from '../../common/errors/app.exception';
 import { createValidationPipe } from '../../common/http/validation';
-import { ChatService } from '../chat/chat.service';
 import { SendMessageDto } from '../chat/dto/chat.dto';
+import { RepliesService } from '../chat/replies.service';
 import type { ReplyEvent } from '../chat/reply-event';
+import { followLive } from '../chat/reply-replay';
 import { ReplyStreams } from '../chat/reply-streams';
 import { PlainConnection, PlainFrame, PlainProtocol, PlainWsServer } from './plain-ws.server';
 
@@ -14,7 +14,7 @@ const validation = createValidationPipe();
 interface ChatState {
   /** Conversations this socket sent to: their later replies (after a consent decision) come here too. */
   conversations: Set<string>;
-  /** Conversations whose reply this socket is reading through ChatService.replay (no double delivery). */
+  /** Conversations whose reply this socket is following since it sent the message (no double delivery). */
   replaying: Set<string>;
   abort: AbortController;
 }
@@ -22,35 +22,35 @@ interface ChatState {
 /**
  * Seed 000's `/ws/chat?token=`: `{type: "message", message, conversation_id?}` in; the reply's
  * events out as `{type, ...}` frames (`conversation_id`, `chunk`, `tool_calls`, `results`,
- * `consent_required`, `done`, `error`), plus `pong`. The reply is ChatService.send's, read with
- * ChatService.replay like SSE; continuations after a consent decision (POST /chat/consent)
- * arrive from ReplyStreams.published, as the Socket.IO gateway forwards them.
+ * `consent_required`, `done`, `error`), plus `pong`. The reply is RepliesService.send's, followed
+ * in memory like the streaming POST; continuations after a consent decision (POST /chat/consent)
+ * arrive through ReplyStreams.observe, as the Socket.IO gateway forwards them.
  */
 @Injectable()
 export class ChatPlainWs implements OnModuleInit, OnModuleDestroy, PlainProtocol {
   private readonly logger = new Logger(ChatPlainWs.name);
   private readonly open = new Map<PlainConnection, ChatState>();
-  private published?: Subscription;
+  private stopObserving?: () => void;
 
   constructor(
     private readonly server: PlainWsServer,
-    private readonly chat: ChatService,
+    private readonly replies: RepliesService,
     private readonly streams: ReplyStreams,
   ) {}
 
   onModuleInit(): void {
     this.server.register(CHAT_WS_PATH, this);
-    this.published = this.streams.published.subscribe(({ userId, conversationId, event }) => {
+    this.stopObserving = this.streams.observe((reply, event) => {
       for (const [connection, state] of this.open) {
-        if (connection.user.id === userId && state.conversations.has(conversationId) && !state.replaying.has(conversationId)) {
-          connection.send(frameOf(conversationId, event));
+        if (connection.user.id === reply.userId && state.conversations.has(reply.conversationId) && !state.replaying.has(reply.conversationId)) {
+          connection.send(frameOf(reply.conversationId, event));
         }
       }
     });
   }
 
   onModuleDestroy(): void {
-    this.published?.unsubscribe();
+    this.stopObserving?.();
   }
 
   onOpen(connection: PlainConnection): void {
@@ -70,12 +70,12 @@ export class ChatPlainWs implements OnModuleInit, OnModuleDestroy, PlainProtocol
     const body = Object.fromEntries(Object.entries(frame).filter(([key]) => key !== 'type'));
     const dto = (await validation.transform(body, { type: 'body', metatype: SendMessageDto })) as SendMessageDto;
     const { user } = connection;
-    const started = await this.chat.send(user.id, { message: dto.message, conversation_id: dto.conversation_id, model: dto.model });
+    const started = await this.replies.send(user.id, { message: dto.message, conversation_id: dto.conversation_id, model: dto.model });
     state.conversations.add(started.conversationId);
     state.replaying.add(started.conversationId);
     void (async () => {
       try {
-        for await (const event of this.chat.replay(started.conversationId, user.id, started.live.firstSeq - 1, state.abort.signal)) {
+        for await (const event of followLive(started.live, started.live.firstSeq - 1, state.abort.signal)) {
           connection.send(frameOf(started.conversationId, event));
         }
       } catch (error) {

@@ -1,7 +1,7 @@
 import type { Namespace, Socket } from 'socket.io';
 import type { AuthUser } from '../../common/auth/auth-user';
 import type { ErrorCode } from '../../common/errors/error-code';
-import type { ReplyEventType } from '../chat/reply-event';
+import type { ReplyEventData, ReplyEventType } from '../chat/reply-event';
 
 export const REALTIME_NAMESPACE = '/assistant/realtime';
 
@@ -18,7 +18,7 @@ export type RunEventPayload = Record<string, unknown> & { id: number; run_id: st
 export type Ack<T = unknown> = { ok: true; data: T } | { ok: false; error: { code: ErrorCode; message: string; details?: Record<string, unknown> } };
 
 export type ErrorPayload = {
-  code: ErrorCode | string;
+  code: ErrorCode;
   message: string;
 };
 
@@ -27,7 +27,8 @@ export type ErrorPayload = {
  * sequence, the SSE id), `conversation_id` and `message_id`, so clients can dedupe and re-sync
  * over GET /chat/conversations/:id/stream with Last-Event-ID.
  */
-export type StreamPayload = Record<string, unknown> & { id: number; conversation_id: string; message_id: string };
+type StreamFields = { id: number; conversation_id: string; message_id: string };
+export type StreamPayload<K extends ReplyEventType = ReplyEventType> = ReplyEventData[K] & StreamFields;
 
 export interface RoomPayload {
   room_id: string;
@@ -55,7 +56,7 @@ export interface MessageReceivedPayload {
  * session ended (TOKEN_EXPIRED, AUTHENTICATION_REQUIRED) or the server is stopping
  * (SERVICE_UNAVAILABLE), each followed by a disconnect.
  */
-type StreamEvents = { [K in ReplyEventType]: (payload: K extends 'error' ? ErrorPayload & Partial<StreamPayload> : StreamPayload) => void };
+type StreamEvents = { [K in ReplyEventType]: (payload: K extends 'error' ? ErrorPayload & Partial<StreamFields> : StreamPayload<K>) => void };
 
 /** Server -> client. Run events (run_progress, agent_message, run_completed) join with Runs. */
 export interface ServerToClientEvents extends StreamEvents {

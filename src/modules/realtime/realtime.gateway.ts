@@ -8,7 +8,6 @@ import {
   SubscribeMessage,
   WebSocketGateway,
 } from '@nestjs/websockets';
-import type { Subscription } from 'rxjs';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { inputProblem } from '../../common/http/input-guard';
@@ -16,8 +15,9 @@ import { createValidationPipe } from '../../common/http/validation';
 import { ShutdownService } from '../../common/lifecycle/shutdown.service';
 import { AppConfig } from '../../config/app-config';
 import { AccessTokenVerifier } from '../auth/access-token.verifier';
-import { ChatService } from '../chat/chat.service';
+import { ConversationsService } from '../chat/conversations.service';
 import { CreateConversationDto, mapConversation } from '../chat/dto/chat.dto';
+import { RepliesService } from '../chat/replies.service';
 import type { ReplyEvent } from '../chat/reply-event';
 import { ReplyStreams } from '../chat/reply-streams';
 import { ConsentService } from '../consent/consent.service';
@@ -45,7 +45,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export class RealtimeGateway implements OnGatewayInit<RealtimeNamespace>, OnGatewayConnection<RealtimeSocket>, OnGatewayDisconnect<RealtimeSocket>, OnModuleDestroy {
   private readonly logger = new Logger(RealtimeGateway.name);
   private namespace?: RealtimeNamespace;
-  private replies?: Subscription;
+  private stopObserving?: () => void;
   private sessionCheck?: NodeJS.Timeout;
   private checking = false;
   private unregisterShutdown?: () => void;
@@ -56,7 +56,8 @@ export class RealtimeGateway implements OnGatewayInit<RealtimeNamespace>, OnGate
     private readonly emitter: RealtimeEmitter,
     private readonly limiter: ConnectionLimiter,
     private readonly verifier: AccessTokenVerifier,
-    private readonly chat: ChatService,
+    private readonly conversations: ConversationsService,
+    private readonly replies: RepliesService,
     private readonly consents: ConsentService,
     private readonly streams: ReplyStreams,
     private readonly shutdown: ShutdownService,
@@ -67,7 +68,7 @@ export class RealtimeGateway implements OnGatewayInit<RealtimeNamespace>, OnGate
     this.namespace = namespace;
     namespace.use(this.auth.use);
     this.emitter.attach(namespace);
-    this.replies = this.streams.published.subscribe(({ conversationId, event }) => this.forward(conversationId, event));
+    this.stopObserving = this.streams.observe((reply, event) => this.forward(reply.conversationId, event));
     this.sessionCheck = setInterval(() => void this.checkSessions(), this.config.realtime.sessionCheckSeconds * 1000);
     this.sessionCheck.unref();
     this.unregisterShutdown = this.shutdown.onShutdown(() => this.closeAll());
@@ -92,7 +93,7 @@ export class RealtimeGateway implements OnGatewayInit<RealtimeNamespace>, OnGate
   @SubscribeMessage('create_room')
   async createRoom(@ConnectedSocket() socket: RealtimeSocket, @MessageBody() body: unknown) {
     const dto = await validate(CreateConversationDto, body);
-    const conversation = await this.chat.createConversation(socket.data.user.id, dto);
+    const conversation = await this.conversations.create(socket.data.user.id, dto);
     await socket.join(conversationRoom(conversation.id));
     const room = { room_id: conversation.id, title: conversation.title };
     socket.emit('room_created', room);
@@ -104,7 +105,7 @@ export class RealtimeGateway implements OnGatewayInit<RealtimeNamespace>, OnGate
   async joinRoom(@ConnectedSocket() socket: RealtimeSocket, @MessageBody() body: unknown) {
     const { room_id } = await validate(RoomDto, body);
     const { user } = socket.data;
-    const conversation = await this.chat.getConversation(room_id, user.id);
+    const conversation = await this.conversations.get(room_id, user.id);
     await socket.join(conversationRoom(room_id));
     const room = { room_id, title: conversation.title };
     socket.emit('room_joined', room);
@@ -134,9 +135,9 @@ export class RealtimeGateway implements OnGatewayInit<RealtimeNamespace>, OnGate
     const dto = await validate(SocketSendMessageDto, body);
     const { user } = socket.data;
     // Ownership first, and in the room before the reply's first event.
-    await this.chat.getConversation(dto.room_id, user.id);
+    await this.conversations.get(dto.room_id, user.id);
     await socket.join(conversationRoom(dto.room_id));
-    const started = await this.chat.send(user.id, { message: dto.message, conversation_id: dto.room_id, model: dto.model, attachments: dto.attachments });
+    const started = await this.replies.send(user.id, { message: dto.message, conversation_id: dto.room_id, model: dto.model, attachments: dto.attachments });
     this.emitter.toConversation(dto.room_id, 'message_received', {
       room_id: dto.room_id,
       role: 'user',
@@ -161,7 +162,7 @@ export class RealtimeGateway implements OnGatewayInit<RealtimeNamespace>, OnGate
   @SubscribeMessage('cancel')
   async cancel(@ConnectedSocket() socket: RealtimeSocket, @MessageBody() body: unknown) {
     const { room_id } = await validate(RoomDto, body);
-    const cancelled = await this.chat.cancel(room_id, socket.data.user.id);
+    const cancelled = await this.replies.cancel(room_id, socket.data.user.id);
     return ok({ conversation_id: room_id, cancelled });
   }
 
@@ -173,7 +174,7 @@ export class RealtimeGateway implements OnGatewayInit<RealtimeNamespace>, OnGate
   }
 
   onModuleDestroy(): void {
-    this.replies?.unsubscribe();
+    this.stopObserving?.();
     clearInterval(this.sessionCheck);
     this.unregisterShutdown?.();
     for (const timer of this.expiryTimers.values()) clearTimeout(timer);
@@ -181,9 +182,9 @@ export class RealtimeGateway implements OnGatewayInit<RealtimeNamespace>, OnGate
   }
 
   private forward(conversationId: string, event: ReplyEvent): void {
-    const payload: StreamPayload = { ...event.data, id: event.id, conversation_id: conversationId, message_id: event.messageId };
-    // Every reply event type shares this payload shape (`error` adds code and message from its data).
-    this.emitter.toConversation(conversationId, event.type as 'chunk', payload);
+    const payload = { ...event.data, id: event.id, conversation_id: conversationId, message_id: event.messageId };
+    // `type` and `data` agree by construction (ReplyEvent); the emitter's per-event signature cannot follow the union.
+    this.emitter.toConversation(conversationId, event.type as 'chunk', payload as StreamPayload<'chunk'>);
   }
 
   /**

@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { AppConfig } from '../../config/app-config';
-import { AgentService } from '../agent/agent.service';
 import { ModelRegistry } from '../agent/models/model-registry';
 import { estimatePromptTokens, UsageService } from '../agent/usage.service';
 import type { ConsentDecision, ConsentRequest } from '../consent/consent-request.entity';
@@ -11,41 +10,38 @@ import { ConsentService } from '../consent/consent.service';
 import type { ResumedContinuation } from '../consent/consent-hooks';
 import { mapConsentRequest } from '../consent/dto/consent.dto';
 import { AttachmentBlock, AttachmentsService } from '../files/attachments.service';
-import { FilesService } from '../files/files.service';
 import { SettingsService } from '../settings/settings.service';
 import { Conversation } from './conversation.entity';
 import { ConversationsRepository } from './conversations.repository';
+import { ConversationsService } from './conversations.service';
 import { ChatReplyDto, SendMessageDto } from './dto/chat.dto';
-import { MessageEventsRepository } from './message-events.repository';
 import { MessagesRepository } from './messages.repository';
-import { ReplyEvent, isTerminal } from './reply-event';
+import { followLive } from './reply-replay';
 import { REPLY_STALE_SECONDS, ReplyRunner } from './reply-runner';
 import { LiveReply, ReplyStreams } from './reply-streams';
-
-const REPLAY_POLL_MS = 300;
 
 export interface StartedReply {
   conversationId: string;
   messageId: string;
+  /** The reply generating on this instance: subscribe to it (followLive) to stream it. */
   live: LiveReply;
 }
 
+/** A reply's life: start it (one at a time per conversation), await it, cancel it, resume it after consent. */
 @Injectable()
-export class ChatService implements OnModuleInit {
-  private readonly logger = new Logger(ChatService.name);
+export class RepliesService implements OnModuleInit {
+  private readonly logger = new Logger(RepliesService.name);
 
   constructor(
+    private readonly conversationsService: ConversationsService,
     private readonly conversations: ConversationsRepository,
     private readonly messages: MessagesRepository,
-    private readonly events: MessageEventsRepository,
     private readonly consents: ConsentService,
     private readonly runner: ReplyRunner,
     private readonly streams: ReplyStreams,
     private readonly models: ModelRegistry,
     private readonly usage: UsageService,
-    private readonly agent: AgentService,
     private readonly config: AppConfig,
-    private readonly files: FilesService,
     private readonly attachments: AttachmentsService,
     private readonly settings: SettingsService,
   ) {}
@@ -54,62 +50,13 @@ export class ChatService implements OnModuleInit {
     this.consents.registerResumer('reply', (request, decisions) => this.resumeReply(request, decisions));
   }
 
-  async createConversation(userId: string, data: { title?: string; model?: string }): Promise<Conversation> {
-    const model = data.model ? this.models.resolve(data.model) : null;
-    return this.createWithinLimit({ userId, title: data.title ?? 'New conversation', model });
-  }
-
-  private async createWithinLimit(data: { userId: string; title: string; model: string | null }): Promise<Conversation> {
-    const max = this.config.limits.maxConversationsPerUser;
-    const conversation = await this.conversations.createWithinLimit(data, max);
-    if (!conversation) throw new AppException(ErrorCode.QuotaExceeded, `At most ${max} conversations per user; delete some to start new ones`);
-    return conversation;
-  }
-
-  listConversations(userId: string, query: { search?: string; limit: number; offset: number }) {
-    return this.conversations.list(userId, query);
-  }
-
-  async getConversation(id: string, userId: string): Promise<Conversation> {
-    const conversation = await this.conversations.findOwned(id, userId);
-    if (!conversation) throw AppException.notFound('Conversation');
-    return conversation;
-  }
-
-  async updateConversation(id: string, userId: string, patch: { title?: string; model?: string }): Promise<Conversation> {
-    const model = patch.model === undefined ? undefined : this.models.resolve(patch.model);
-    const updated = await this.conversations.update(id, userId, { title: patch.title, model });
-    if (!updated) throw AppException.notFound('Conversation');
-    return updated;
-  }
-
-  async deleteConversation(id: string, userId: string): Promise<void> {
-    await this.getConversation(id, userId);
-    const live = this.streams.get(id);
-    if (live) {
-      live.abort.abort('cancelled');
-      await live.finished;
-    }
-    // Rows would go with the conversation (cascade), but their stored bytes would not.
-    await this.files.deleteForConversation(id, userId);
-    if (!(await this.conversations.delete(id, userId))) throw AppException.notFound('Conversation');
-    await this.agent.deleteThread(id);
-  }
-
-  async history(conversationId: string, userId: string, query: { limit: number; before?: string }) {
-    await this.getConversation(conversationId, userId);
-    const before = query.before ? await this.messages.findOwned(query.before, userId) : undefined;
-    if (query.before && (!before || before.conversationId !== conversationId)) throw AppException.notFound('Message');
-    return this.messages.history(conversationId, userId, { limit: query.limit, before: before ?? undefined });
-  }
-
   /**
    * Stores the user's message, takes the conversation (one reply at a time, across
    * instances) and starts the reply in the background. Every refusal happens before
    * anything is stored.
    */
   async send(userId: string, dto: SendMessageDto): Promise<StartedReply> {
-    const existing = dto.conversation_id ? await this.getConversation(dto.conversation_id, userId) : null;
+    const existing = dto.conversation_id ? await this.conversationsService.get(dto.conversation_id, userId) : null;
     // The conversation's model, else the user's default_model, else the server's default.
     const preferred = dto.model || existing?.model ? existing?.model : await this.settings.defaultModel(userId);
     const model = this.models.choose(dto.model, preferred);
@@ -135,10 +82,15 @@ export class ChatService implements OnModuleInit {
     attachments: AttachmentBlock[],
     reservedTokens: number,
   ): Promise<StartedReply> {
-    if (existing && (await this.consents.findPending(existing.id, userId))) {
-      throw new AppException(ErrorCode.Conflict, 'A consent request is waiting for a decision in this conversation (POST /chat/consent)');
+    const pending = existing ? await this.consents.findPending(existing.id, userId) : null;
+    if (pending) {
+      // The request travels with the refusal, so a client can show it and decide.
+      throw new AppException(ErrorCode.Conflict, 'A consent request is waiting for a decision in this conversation (POST /chat/consent)', {
+        consent_request: mapConsentRequest(pending),
+      });
     }
-    const conversation = existing ?? (await this.createWithinLimit({ userId, title: titleFrom(dto.message), model: dto.model ? model : null }));
+    const title = titleFrom(dto.message);
+    const conversation = existing ?? (await this.conversationsService.createWithinLimit({ userId, title, model: dto.model ? model : null }));
 
     const messageId = randomUUID();
     const maxStreams = this.config.limits.maxConcurrentStreamsPerUser;
@@ -162,11 +114,14 @@ export class ChatService implements OnModuleInit {
     return { conversationId: conversation.id, messageId, live };
   }
 
-  /** Waits for the reply to end and answers it whole (non-streaming clients). */
+  /** Waits for the reply to end and answers it whole (non-streaming clients); a provider failure is PROVIDER_ERROR. */
   async awaitReply(started: StartedReply, userId: string): Promise<ChatReplyDto> {
     await started.live.finished;
     const message = await this.messages.findOwned(started.messageId, userId);
     if (!message) throw AppException.notFound('Message');
+    if (message.status === 'error') {
+      throw new AppException(ErrorCode.ProviderError, message.error?.message ?? 'The model provider failed', { conversation_id: started.conversationId, message_id: message.id });
+    }
     const pending = message.status === 'awaiting_consent' ? await this.consents.findPending(started.conversationId, userId) : null;
     return {
       conversation_id: started.conversationId,
@@ -183,7 +138,7 @@ export class ChatService implements OnModuleInit {
   }
 
   async cancel(conversationId: string, userId: string): Promise<boolean> {
-    await this.getConversation(conversationId, userId);
+    await this.conversationsService.get(conversationId, userId);
     const live = this.streams.get(conversationId);
     if (live) {
       live.abort.abort('cancelled');
@@ -211,76 +166,7 @@ export class ChatService implements OnModuleInit {
     const previous = { content: message.content, toolCalls: message.toolCalls, results: message.results, usage: message.usage };
     const input = { kind: 'resume' as const, decisions };
     const live = this.runner.start({ userId: request.userId, conversationId: request.conversationId, messageId: message.id, lastSeq: claim.eventSeq, model, input, previous });
-    const conversationId = request.conversationId;
-    return { follow: (signal) => this.replay(conversationId, request.userId, live.firstSeq - 1, signal) };
-  }
-
-  /**
-   * The events of a conversation after `afterSeq` (default: from the start of its latest
-   * reply), ending with the first `done`: from memory while the reply runs here, from
-   * storage otherwise (polling while another instance is still writing it).
-   */
-  async *replay(conversationId: string, userId: string, afterSeq?: number, signal?: AbortSignal): AsyncGenerator<ReplyEvent> {
-    await this.getConversation(conversationId, userId);
-    let cursor = afterSeq ?? (await this.latestReplyStart(conversationId, userId));
-    while (!signal?.aborted) {
-      const live = this.streams.get(conversationId);
-      const stored = await this.events.after(conversationId, cursor);
-      for (const event of stored) {
-        if (live && event.id >= live.firstSeq) break;
-        yield event;
-        cursor = event.id;
-        if (isTerminal(event)) return;
-      }
-      if (live) {
-        yield* followLive(live, cursor, signal);
-        return;
-      }
-      const conversation = await this.getConversation(conversationId, userId);
-      const beating = conversation.replyHeartbeatAt && Date.now() - conversation.replyHeartbeatAt.getTime() < REPLY_STALE_SECONDS * 1000;
-      if (!conversation.activeReplyId || !beating) {
-        if (stored.length === 0) return;
-        continue;
-      }
-      await new Promise((resolve) => setTimeout(resolve, REPLAY_POLL_MS));
-    }
-  }
-
-  private async latestReplyStart(conversationId: string, userId: string): Promise<number> {
-    const latest = await this.messages.latestAssistant(conversationId, userId);
-    if (!latest) return Number.MAX_SAFE_INTEGER;
-    const live = this.streams.get(conversationId);
-    if (live?.messageId === latest.id) return live.firstSeq - 1;
-    const first = await this.events.firstOf(conversationId, latest.id);
-    return first === null ? Number.MAX_SAFE_INTEGER : first - 1;
-  }
-}
-
-/** Bridges a live reply's listener into an async stream, ending after `done`. */
-async function* followLive(live: LiveReply, afterSeq: number, signal?: AbortSignal): AsyncGenerator<ReplyEvent> {
-  const queue: ReplyEvent[] = [];
-  let wake: (() => void) | undefined;
-  const unsubscribe = live.subscribe(afterSeq, (event) => {
-    queue.push(event);
-    wake?.();
-  });
-  const onAbort = () => wake?.();
-  signal?.addEventListener('abort', onAbort);
-  try {
-    while (!signal?.aborted) {
-      const event = queue.shift();
-      if (event) {
-        yield event;
-        if (isTerminal(event)) return;
-        continue;
-      }
-      if (live.isFinished && queue.length === 0) return;
-      await new Promise<void>((resolve) => (wake = resolve));
-      wake = undefined;
-    }
-  } finally {
-    unsubscribe();
-    signal?.removeEventListener('abort', onAbort);
+    return { follow: (signal) => followLive(live, live.firstSeq - 1, signal) };
   }
 }
 
