@@ -57,12 +57,26 @@ describe('Chat with the demo model (no provider configured)', () => {
     expect(request.actions).toEqual([
       expect.objectContaining({ tool: 'submit_document', arguments: expect.objectContaining({ title: 'Demo report' }) }),
     ]);
+    const conversationId = first.body.data.conversation_id;
+
+    // Nothing else is said while a decision is pending; the refusal carries the request to show.
+    const refused = await sut.http().post('/api/v1/chat/message').set(bearer(user.accessToken)).send({ message: 'and?', conversation_id: conversationId }).expect(409);
+    expect(refused.body.error).toEqual({ code: 'CONFLICT', message: expect.any(String), details: { consent_request: request } });
 
     const decision = await sut.http().post('/api/v1/chat/consent').set(bearer(user.accessToken)).send({ consent_request_id: request.id, approved: true }).expect(200);
     expect(decision.body.data).toMatchObject({ consent_request_id: request.id, status: 'approved', consent_token: expect.any(String) });
 
-    const replay = await sseRequest(sut.url, { path: `/api/v1/chat/conversations/${first.body.data.conversation_id}/stream`, token: user.accessToken });
+    // Re-attach replays the whole reply: through the pause, into the continuation, to its end.
+    const replay = await sseRequest(sut.url, { path: `/api/v1/chat/conversations/${conversationId}/stream`, token: user.accessToken });
     const events = eventsOf(replay.frames);
-    expect(events.at(-1)).toMatchObject({ event: 'done' });
+    const statuses = events.filter((e) => e.event === 'done').map((e) => e.data.status);
+    expect(statuses).toEqual(['awaiting_consent', 'complete']);
+    expect(events.at(-1)).toMatchObject({ event: 'done', data: { message_id: first.body.data.message_id, status: 'complete' } });
+    const text = events.filter((e) => e.event === 'chunk').map((e) => e.data.content).join('');
+    // The approval reached the tool (this app has no SUBMIT_WEBHOOK_URL to send it to).
+    expect(text).toBe('[demo model] The submit_document tool returned: Approved, but not submitted: SUBMIT_WEBHOOK_URL is not configured on this server.');
+
+    const stored = await sut.http().get(`/api/v1/chat/conversations/${conversationId}/messages`).set(bearer(user.accessToken)).expect(200);
+    expect(stored.body.data[0]).toMatchObject({ id: first.body.data.message_id, status: 'complete', content: text });
   });
 });

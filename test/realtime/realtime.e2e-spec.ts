@@ -1,5 +1,6 @@
 import { JwtService } from '@nestjs/jwt';
 import { createTestApp, TestApp } from '../helpers/app';
+import { FakeOpenAI } from '../helpers/fake-openai';
 import { eventsOf, sseRequest } from '../helpers/sse';
 import { bearer, createAdmin, createUser, TestUser } from '../helpers/users';
 import { connected, refused, sleep, TestSocket } from './socket-client';
@@ -175,8 +176,11 @@ describe('Realtime gateway (/assistant/realtime)', () => {
       const request = (await socket.waitFor((r) => r.event === 'consent_required')).payload.consent_request;
       expect(request.actions[0]).toMatchObject({ tool: 'submit_document', arguments: expect.objectContaining({ title: 'Socket report' }) });
 
-      // A second message while consent is pending is refused, as over REST.
-      expect(await socket.emit('send_message', { room_id: roomId, message: 'and?' })).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
+      // A second message while consent is pending is refused, as over REST, with the request to show.
+      expect(await socket.emit('send_message', { room_id: roomId, message: 'and?' })).toEqual({
+        ok: false,
+        error: { code: 'CONFLICT', message: expect.any(String), details: { consent_request: request } },
+      });
 
       const decision = await socket.emit('consent', { consent_request_id: request.id, approved: true });
       expect(decision).toMatchObject({ ok: true, data: { consent_request_id: request.id, status: 'approved', consent_token: expect.any(String) } });
@@ -190,11 +194,8 @@ describe('Realtime gateway (/assistant/realtime)', () => {
       expect(events.map((e) => e.event)).toEqual(expect.arrayContaining(['chunk', 'tool_calls', 'consent_required', 'done']));
       expect(events.at(-1)).toMatchObject({ event: 'done', payload: { status: 'complete' } });
 
-      // The same events over REST (re-attach from storage, ids included): each replay ends at a `done`.
-      const replay = async (after: number) =>
-        eventsOf((await sseRequest(sut.url, { path: `/api/v1/chat/conversations/${roomId}/stream`, token: user.accessToken, headers: { 'Last-Event-ID': String(after) } })).frames);
-      const beforeConsent = await replay(0);
-      const restEvents = [...beforeConsent, ...(await replay(beforeConsent.at(-1)!.id!))];
+      // The same events over REST (re-attach from storage, ids included), through the consent pause.
+      const restEvents = eventsOf((await sseRequest(sut.url, { path: `/api/v1/chat/conversations/${roomId}/stream`, token: user.accessToken, headers: { 'Last-Event-ID': '0' } })).frames);
       expect(restEvents.map((e) => [e.id, e.event])).toEqual(events.map((e) => [e.payload.id, e.event]));
       const chunks = (list: Array<{ event: string; content: unknown }>) => list.filter((e) => e.event === 'chunk').map((e) => e.content).join('');
       expect(chunks(events.map((e) => ({ event: e.event, content: e.payload.content })))).toBe(chunks(restEvents.map((e) => ({ event: e.event, content: e.data.content }))));
@@ -211,15 +212,38 @@ describe('Realtime gateway (/assistant/realtime)', () => {
       expect(text).toBe(res.body.data.content);
     });
 
-    it('cancels the reply being generated in a room', async () => {
-      const socket = await connect(user.accessToken);
-      const created = await socket.emit('create_room', {});
-      const roomId = created.ok ? created.data.room_id : '';
-      await socket.emit('send_message', { room_id: roomId, message: 'hello' });
-      const cancel = await socket.emit('cancel', { room_id: roomId });
-      expect(cancel).toMatchObject({ ok: true, data: { conversation_id: roomId, cancelled: expect.any(Boolean) } });
-      const done = await socket.waitFor((r) => r.event === 'done');
-      expect(['interrupted', 'complete']).toContain(done.payload.status);
+    it('cancels the reply being generated in a room: done is interrupted, with part of the text', async () => {
+      // A slow model, so the cancel lands mid-reply (the demo answers in a few milliseconds).
+      const llm = await new FakeOpenAI().start();
+      const slow = await createTestApp({ OPENAI_BASE_URL: llm.url, OPENAI_API_KEY: 'test-key', DEFAULT_MODEL: 'openai:gpt-test' });
+      try {
+        const someone = await createUser(slow);
+        const socket = await connected(slow.url, someone.accessToken);
+        open.push(socket);
+        const created = await socket.emit('create_room', {});
+        const roomId = created.ok ? created.data.room_id : '';
+        const full = Array.from({ length: 40 }, (_, i) => `word${i}`).join(' ');
+        llm.script({ text: full, delayMs: 50 });
+        await socket.emit('send_message', { room_id: roomId, message: 'hello' });
+        await socket.waitFor((r) => r.event === 'chunk');
+
+        expect(await socket.emit('cancel', { room_id: roomId })).toEqual({ ok: true, data: { conversation_id: roomId, cancelled: true } });
+        const done = await socket.waitFor((r) => r.event === 'done');
+        expect(done.payload).toMatchObject({ conversation_id: roomId, status: 'interrupted' });
+        const text = socket
+          .streamOf(roomId)
+          .filter((e) => e.event === 'chunk')
+          .map((e) => e.payload.content)
+          .join('');
+        expect(text.length).toBeGreaterThan(0);
+        expect(text.length).toBeLessThan(full.length);
+        expect(full.startsWith(text)).toBe(true);
+        const history = await slow.http().get(`/api/v1/chat/conversations/${roomId}/messages`).set(bearer(someone.accessToken)).expect(200);
+        expect(history.body.data[0]).toMatchObject({ id: done.payload.message_id, status: 'interrupted', content: text, error: null });
+      } finally {
+        await slow.close();
+        await llm.stop();
+      }
     });
   });
 
