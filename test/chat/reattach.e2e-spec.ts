@@ -112,7 +112,8 @@ describe('Re-attach across a consent pause', () => {
     } finally {
       await other.close();
     }
-  });
+    // A second app boots in this test: slow when suites share a loaded machine.
+  }, 60_000);
 
   it('refuses a new message while consent is pending with 409 CONFLICT and the pending request in details', async () => {
     const paused = await pause('Blocking');

@@ -157,16 +157,22 @@ export class ReplyRunner implements OnModuleInit {
       }
     } finally {
       clearInterval(timer);
-      // The message's final state is stored before anyone hears `done`, so a client that
-      // reads the conversation right after `done` sees it complete.
-      await flush();
-      live.emit('done', { message_id: params.messageId, status: state.status, usage: state.usage });
-      // If PostgreSQL is down, keep the final state in memory and retry until it returns, so the
-      // reply is stored rather than left `streaming` (the stale-claim takeover is the last resort).
-      await this.untilStored(params.conversationId, async () => {
+      // `done` and the message's final state are stored, and the conversation released, before
+      // anyone hears `done`: a client that reads, sends again or approves a consent request right
+      // after `done` finds the reply complete and the conversation free.
+      const done = live.append('done', { message_id: params.messageId, status: state.status, usage: state.usage });
+      const storeFinal = async () => {
         if (!(await flush())) throw new Error('flush failed');
         await this.conversations.releaseReply(params.conversationId, params.messageId, live.lastSeq);
-      });
+      };
+      const stored = await storeFinal().then(
+        () => true,
+        () => false,
+      );
+      live.publish(done);
+      // If PostgreSQL is down, keep the final state in memory and retry until it returns, so the
+      // reply is stored rather than left `streaming` (the stale-claim takeover is the last resort).
+      if (!stored) await this.untilStored(params.conversationId, storeFinal);
       if (runUsage.total_tokens > 0 || params.reservedTokens) {
         await this.usage.settle(params.userId, params.reservedTokens ?? 0, runUsage, params.model).catch(() => undefined);
       }

@@ -16,6 +16,8 @@ export class LiveReply {
   /** Events not yet written to message_events. */
   unflushed: ReplyEvent[] = [];
   private readonly listeners = new Set<Listener>();
+  /** The last event listeners have heard (an appended one may not be published yet). */
+  private heardSeq: number;
   private finishedResolve!: () => void;
   readonly finished = new Promise<void>((resolve) => (this.finishedResolve = resolve));
   isFinished = false;
@@ -25,7 +27,9 @@ export class LiveReply {
     readonly conversationId: string,
     readonly messageId: string,
     private seq: number,
-  ) {}
+  ) {
+    this.heardSeq = seq;
+  }
 
   get firstSeq(): number {
     return this.events[0]?.id ?? this.seq + 1;
@@ -35,18 +39,33 @@ export class LiveReply {
     return this.seq;
   }
 
+  get lastPublishedSeq(): number {
+    return this.heardSeq;
+  }
+
   emit<K extends ReplyEventType>(type: K, data: ReplyEventData[K]): ReplyEvent {
-    // TypeScript cannot tie `type` to `data` through a generic; emit's signature does.
+    return this.publish(this.append(type, data));
+  }
+
+  /** Adds an event to the log (and to what is flushed) without telling anyone yet. */
+  append<K extends ReplyEventType>(type: K, data: ReplyEventData[K]): ReplyEvent {
+    // TypeScript cannot tie `type` to `data` through a generic; the signature does.
     const event = { id: ++this.seq, messageId: this.messageId, type, data } as ReplyEvent;
     this.events.push(event);
     this.unflushed.push(event);
+    return event;
+  }
+
+  /** Tells the listeners about an appended event. */
+  publish(event: ReplyEvent): ReplyEvent {
+    this.heardSeq = event.id;
     for (const listener of this.listeners) listener(event);
     return event;
   }
 
   /** Replays this reply's events after `afterSeq`, then follows live ones until it finishes. */
   subscribe(afterSeq: number, listener: Listener): () => void {
-    for (const event of this.events) if (event.id > afterSeq) listener(event);
+    for (const event of this.events) if (event.id > afterSeq && event.id <= this.heardSeq) listener(event);
     if (this.isFinished) return () => undefined;
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -75,7 +94,7 @@ export class ReplyStreams {
   /** Subscribes `observer` to every reply, those running now and those opened later. */
   observe(observer: ReplyObserver): () => void {
     this.observers.add(observer);
-    const detach = [...this.live.values()].map((reply) => this.attach(reply, observer, reply.lastSeq));
+    const detach = [...this.live.values()].map((reply) => this.attach(reply, observer, reply.lastPublishedSeq));
     return () => {
       this.observers.delete(observer);
       for (const stop of detach) stop();
@@ -95,7 +114,7 @@ export class ReplyStreams {
     reply.finish();
   }
 
-  private attach(reply: LiveReply, observer: ReplyObserver, afterSeq = reply.lastSeq): () => void {
+  private attach(reply: LiveReply, observer: ReplyObserver, afterSeq = reply.lastPublishedSeq): () => void {
     return reply.subscribe(afterSeq, (event) => {
       if (this.observers.has(observer)) observer(reply, event);
     });
