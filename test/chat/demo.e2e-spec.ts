@@ -42,6 +42,19 @@ describe('Chat with the demo model (no provider configured)', () => {
     expect(stored.body.data.messages.at(-1).content).toBe(text);
   });
 
+  it('frees the conversation before `done` is heard: the next message right after it is accepted', async () => {
+    let conversationId: string | undefined;
+    for (let round = 0; round < 3; round++) {
+      const body = { message: `round ${round}`, stream: true, ...(conversationId && { conversation_id: conversationId }) };
+      const res = await sseRequest(sut.url, { path: '/api/v1/chat/message', token: user.accessToken, body });
+      const events = eventsOf(res.frames);
+      expect(events.at(-1)).toMatchObject({ event: 'done', data: { status: 'complete' } });
+      conversationId ??= events[0].data.conversation_id as string;
+    }
+    const next = await sut.http().post('/api/v1/chat/message').set(bearer(user.accessToken)).send({ message: 'and now', conversation_id: conversationId }).expect(200);
+    expect(next.body.data.status).toBe('complete');
+  });
+
   it('calls a tool and stores the call and its result', async () => {
     const res = await sut.http().post('/api/v1/chat/message').set(bearer(user.accessToken)).send({ message: 'calculate 2 * (3 + 4)' }).expect(200);
     const reply = res.body.data;
