@@ -1,3 +1,5 @@
+import { DataSource } from 'typeorm';
+import { ReplyStreams } from '../../src/modules/chat/reply-streams';
 import { createTestApp, TestApp } from '../helpers/app';
 import { eventsOf, sseRequest } from '../helpers/sse';
 import { bearer, createUser, TestUser } from '../helpers/users';
@@ -42,17 +44,29 @@ describe('Chat with the demo model (no provider configured)', () => {
     expect(stored.body.data.messages.at(-1).content).toBe(text);
   });
 
-  it('frees the conversation before `done` is heard: the next message right after it is accepted', async () => {
-    let conversationId: string | undefined;
-    for (let round = 0; round < 3; round++) {
-      const body = { message: `round ${round}`, stream: true, ...(conversationId && { conversation_id: conversationId }) };
-      const res = await sseRequest(sut.url, { path: '/api/v1/chat/message', token: user.accessToken, body });
-      const events = eventsOf(res.frames);
-      expect(events.at(-1)).toMatchObject({ event: 'done', data: { status: 'complete' } });
-      conversationId ??= events[0].data.conversation_id as string;
+  it('stores `done` and frees the conversation before anyone hears `done`', async () => {
+    // What the database says at the instant `done` reaches a subscriber: a client that sends, reads
+    // or approves right after `done` must find the reply stored and the conversation free.
+    const db = sut.app.get(DataSource);
+    const atDone: Array<Promise<unknown>> = [];
+    const stop = sut.app.get(ReplyStreams).observe((reply, event) => {
+      if (event.type !== 'done') return;
+      atDone.push(
+        db.query(
+          `SELECT c.active_reply_id, m.status, (SELECT count(*)::int FROM message_events e WHERE e.conversation_id = c.id AND e.seq = $3) AS done_stored
+             FROM conversations c JOIN messages m ON m.id = $2 WHERE c.id = $1`,
+          [reply.conversationId, reply.messageId, event.id],
+        ),
+      );
+    });
+    try {
+      const first = await sut.http().post('/api/v1/chat/message').set(bearer(user.accessToken)).send({ message: 'one' }).expect(200);
+      await sut.http().post('/api/v1/chat/message').set(bearer(user.accessToken)).send({ message: 'two', conversation_id: first.body.data.conversation_id }).expect(200);
+    } finally {
+      stop();
     }
-    const next = await sut.http().post('/api/v1/chat/message').set(bearer(user.accessToken)).send({ message: 'and now', conversation_id: conversationId }).expect(200);
-    expect(next.body.data.status).toBe('complete');
+    const free = [{ active_reply_id: null, status: 'complete', done_stored: 1 }];
+    expect(await Promise.all(atDone)).toEqual([free, free]);
   });
 
   it('calls a tool and stores the call and its result', async () => {
