@@ -86,6 +86,16 @@ describe('Consent semantics: bound tokens, argument checks, batches, resumes', (
       expect(received('Draft')).toEqual([]);
       expect(received('Edited')).toEqual([expect.objectContaining({ title: 'Edited', content: 'New body', user_id: user.id })]);
       expect(await tokensOf(paused.requires_consent.id)).toEqual([{ tool_call_id: action.tool_call_id, used: true, sealed: true }]);
+      // The plain token is nowhere at rest: not in the consent tables, nor in the agent's checkpoints.
+      const token = res.body.data.consent_token as string;
+      const [{ n }] = await sut.app.get(DataSource).query(
+        `SELECT (SELECT count(*) FROM consent_tokens WHERE token_hash = $1 OR token_sealed LIKE '%' || $1 || '%')
+              + (SELECT count(*) FROM langgraph.checkpoints WHERE checkpoint::text LIKE '%' || $1 || '%' OR metadata::text LIKE '%' || $1 || '%')
+              + (SELECT count(*) FROM langgraph.checkpoint_writes WHERE encode(blob, 'escape') LIKE '%' || $1 || '%')
+              + (SELECT count(*) FROM langgraph.checkpoint_blobs WHERE encode(blob, 'escape') LIKE '%' || $1 || '%') AS n`,
+        [token],
+      );
+      expect(Number(n)).toBe(0);
     });
 
     it('a call with other arguments, another call id, another token or no token does not act; the exact call acts once', async () => {

@@ -51,6 +51,7 @@ describe('Consent inside runs: lost and replayed resumes', () => {
     const [request] = await sut.app.get(DataSource).query(`SELECT id FROM consent_requests WHERE run_id = $1`, [id]);
     const decided = await sut.http().post('/api/v1/chat/consent').set(bearer(user.accessToken)).send({ consent_request_id: request.id, approved: true }).expect(200);
     expect(decided.body.data.actions).toEqual([expect.objectContaining({ tool: 'submit_document', will_run: true, consent_token: expect.any(String) })]);
+    const token = decided.body.data.consent_token as string;
 
     await sleep(1200);
     expect((await waitForRun(sut, user, id, () => true)).status).toBe('awaiting_consent');
@@ -61,6 +62,10 @@ describe('Consent inside runs: lost and replayed resumes', () => {
     const run = await waitForRun(sut, user, id);
     expect(run.status).toBe('completed');
     expect(webhook.received).toEqual([expect.objectContaining({ title: 'Swept', content: 'numbers', conversation_id: id })]);
+    // The continuation job named the request; the plain token never sat in pg-boss's job table.
+    const jobs = await sut.app.get(DataSource).query(`SELECT data FROM ${FAST_RUNS.RUN_QUEUE_SCHEMA}.job WHERE data->>'run_id' = $1`, [id]);
+    expect(jobs.map((job: { data: { consent_request_id?: string } }) => job.data.consent_request_id)).toContain(request.id);
+    expect(JSON.stringify(jobs)).not.toContain(token);
 
     // Replays of the resume (same decisions) find the run no longer awaiting consent.
     const stored = await consents.get(request.id, user.id);
