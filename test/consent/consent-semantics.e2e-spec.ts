@@ -236,6 +236,19 @@ describe('Consent semantics: bound tokens, argument checks, batches, resumes', (
       }
     });
 
+    it('a decision taken while the paused reply still holds the conversation resumes as soon as it lets go, without the sweep', async () => {
+      const paused = await pause([{ title: 'Quick' }]);
+      const db = sut.app.get(DataSource);
+      // The reply that paused has not released its claim yet (a client deciding on consent_required).
+      await db.query(`UPDATE conversations SET active_reply_id = $2, reply_heartbeat_at = now() WHERE id = $1`, [paused.conversation_id, paused.message_id]);
+      setTimeout(() => void db.query(`UPDATE conversations SET active_reply_id = NULL, reply_heartbeat_at = NULL WHERE id = $1`, [paused.conversation_id]), 250);
+      llm.script({ text: 'Quick enough.' });
+      await decide({ consent_request_id: paused.requires_consent.id, approved: true }).expect(200);
+      expect((await requestRow(paused.requires_consent.id)).resumed_at).not.toBeNull();
+      expect((await waitForStatus(paused.conversation_id, 'complete')).content).toBe('Quick enough.');
+      expect(received('Quick')).toHaveLength(1);
+    });
+
     it('a decision whose resume was lost (the instance died before resuming) is resumed by the sweep, once', async () => {
       const dying = await createTestApp(settings);
       let paused: Paused;

@@ -44,6 +44,8 @@ export interface DecidedConsent {
 type OpenConsent = { userId: string; actions: ConsentAction[] } & ({ conversationId: string; messageId: string } | { runId: string });
 
 const EXPIRED_REASON = 'The consent request expired without a decision.';
+/** About 1.5 s in all: long enough for a reply or run to finish pausing. */
+const DECIDE_RETRY_DELAYS_MS = [100, 200, 400, 800];
 const sealContext = (request: { id: string; userId: string }) => `consent-token:${request.id}:${request.userId}`;
 
 /**
@@ -152,7 +154,7 @@ export class ConsentService {
     const grants = outcomes.flatMap((outcome): ConsentGrant[] =>
       outcome.consent_token ? [{ consent_request_id: request.id, tool_call_id: outcome.tool_call_id, tool: outcome.tool, token: outcome.consent_token }] : [],
     );
-    const continuation = await this.resume(decided, decisions, grants);
+    const continuation = await this.resume(decided, decisions, grants, DECIDE_RETRY_DELAYS_MS);
     return { request: decided, tokens: plain.filter((token): token is string => token !== null), outcomes, continuation };
   }
 
@@ -207,19 +209,29 @@ export class ConsentService {
     return this.consents.redeemToken(hashToken(token), userId, actionHash(action));
   }
 
-  /** Hands the outcome to what paused; marks the request resumed once its continuation started. */
-  private async resume(request: ConsentRequest, decisions: ConsentDecision[], grants: ConsentGrant[]): Promise<ResumedContinuation | null> {
+  /**
+   * Hands the outcome to what paused; marks the request resumed once its continuation started.
+   * `retryDelaysMs`: a decision taken the moment the request appeared can find the paused reply
+   * or run still finishing its pause; a few quick retries spare it the sweep's grace period.
+   */
+  private async resume(request: ConsentRequest, decisions: ConsentDecision[], grants: ConsentGrant[], retryDelaysMs: number[] = []): Promise<ResumedContinuation | null> {
     const kind = pausedKind(request);
     const resumer = this.resumers.get(kind);
-    try {
-      if (!resumer) throw new AppException(ErrorCode.ServiceUnavailable, `Nothing on this server resumes a paused ${kind}`);
-      const continuation = await resumer(request, decisions, grants);
-      await this.consents.markResumed(request.id);
-      return continuation;
-    } catch (error) {
-      // The decision stands; the expiry sweep resumes it after CONSENT_RESUME_GRACE.
-      this.logger.error({ err: error, consent_request_id: request.id }, 'Resume after consent failed; the sweep retries it');
-      return null;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (!resumer) throw new AppException(ErrorCode.ServiceUnavailable, `Nothing on this server resumes a paused ${kind}`);
+        const continuation = await resumer(request, decisions, grants);
+        await this.consents.markResumed(request.id);
+        return continuation;
+      } catch (error) {
+        if (resumer && attempt < retryDelaysMs.length) {
+          await new Promise((resolve) => setTimeout(resolve, retryDelaysMs[attempt]));
+          continue;
+        }
+        // The decision stands; the expiry sweep resumes it after CONSENT_RESUME_GRACE.
+        this.logger.error({ err: error, consent_request_id: request.id }, 'Resume after consent failed; the sweep retries it');
+        return null;
+      }
     }
   }
 
