@@ -84,6 +84,7 @@ export class AppConfig {
   readonly chat: {
     consentTtlSeconds: number;
     consentSweepIntervalSeconds: number;
+    consentResumeGraceSeconds: number;
     maxTokensPerDay: number;
     heartbeatSeconds: number;
   };
@@ -188,6 +189,7 @@ export class AppConfig {
     this.chat = {
       consentTtlSeconds: env.CONSENT_TTL,
       consentSweepIntervalSeconds: env.CONSENT_SWEEP_INTERVAL,
+      consentResumeGraceSeconds: env.CONSENT_RESUME_GRACE,
       maxTokensPerDay: env.DEFAULT_MAX_TOKENS_PER_DAY,
       heartbeatSeconds: env.SSE_HEARTBEAT_INTERVAL,
     };

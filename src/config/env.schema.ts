@@ -168,6 +168,8 @@ export const envSchema = z
     OLLAMA_BASE_URL: httpUrl.optional(),
     CONSENT_TTL: duration('48h'),
     CONSENT_SWEEP_INTERVAL: duration('60s'),
+    // A decision whose resume has not started after this long is resumed by the expiry sweep.
+    CONSENT_RESUME_GRACE: duration('60s'),
     DEFAULT_MAX_TOKENS_PER_DAY: int(200_000, 0),
     SSE_HEARTBEAT_INTERVAL: duration('15s'),
     // Socket.IO /assistant/realtime: how often connected sockets' sign-ins are re-checked

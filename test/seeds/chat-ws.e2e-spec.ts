@@ -84,7 +84,14 @@ describe('Seed 000 plain WebSocket /ws/chat', () => {
       expect(await chat.until((f) => f.type === 'done')).toMatchObject({ status: 'awaiting_consent' });
 
       const decided = await sut.http().post('/api/chat/consent').set(bearer(alice.accessToken)).send({ consent_request_id: consent_request.id, approved: true }).expect(200);
-      expect(decided.body.data).toEqual({ consent_request_id: consent_request.id, status: 'approved', consent_token: expect.any(String), message: 'Consent approved. You may proceed with the action.' });
+      // Seed 000's fields, plus `actions`: per action, whether it will run (and its own token).
+      expect(decided.body.data).toEqual({
+        consent_request_id: consent_request.id,
+        status: 'approved',
+        consent_token: expect.any(String),
+        actions: [{ tool: 'submit_document', tool_call_id: expect.any(String), decision: 'approve', will_run: true, consent_token: decided.body.data.consent_token }],
+        message: 'Consent approved. You may proceed with the action.',
+      });
       const resumed = await chat.until((f) => f.type === 'done' && f.status === 'complete');
       expect(resumed.message_id).toBe(chat.frames.find((f) => f.type === 'consent_required')?.message_id);
       expect(chat.frames.some((f) => f.type === 'results')).toBe(true);

@@ -1,4 +1,5 @@
 import type { StructuredToolInterface } from '@langchain/core/tools';
+import type { ConsentGrant } from '../consent/consent-hooks';
 import type { ConsentAction, ConsentDecision } from '../consent/consent-request.entity';
 import type { StoredToolCall, StoredToolResult, TokenUsage } from '../chat/message.entity';
 
@@ -10,10 +11,13 @@ export type AgentEvent =
   | { type: 'usage'; usage: TokenUsage }
   | { type: 'interrupt'; actions: ConsentAction[] };
 
-/** `attachments`: LangChain v1 content blocks (image, text) sent after the text. */
+/**
+ * `attachments`: LangChain v1 content blocks (image, text) sent after the text. `grants`: the
+ * consent tokens of the approved calls that will run; the gated tools redeem them.
+ */
 export type AgentInput =
   | { kind: 'message'; text: string; attachments?: Array<Record<string, unknown>> }
-  | { kind: 'resume'; decisions: ConsentDecision[] };
+  | { kind: 'resume'; decisions: ConsentDecision[]; grants?: ConsentGrant[] };
 
 export interface AgentRunContext {
   userId: string;

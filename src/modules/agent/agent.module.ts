@@ -16,6 +16,7 @@ import { SearchConversationsTool } from './tools/search-conversations.tool';
 import { ReadFileTool } from './tools/read-file.tool';
 import { ShareFileTool } from './tools/share-file.tool';
 import { SubmitDocumentTool } from './tools/submit-document.tool';
+import { ToolArgumentsValidator } from './tools/tool-arguments.validator';
 import { UsageRepository } from './usage.repository';
 import { UsageService } from './usage.service';
 import { ConversationSearchRepository } from './tools/conversation-search.repository';
@@ -34,6 +35,7 @@ const TOOLS = [CurrentTimeTool, CalculatorTool, SearchConversationsTool, SubmitD
     UsageRepository,
     ConversationSearchRepository,
     LlmHealthIndicator,
+    ToolArgumentsValidator,
     ...TOOLS,
     { provide: AGENT_TOOLS, inject: TOOLS, useFactory: (...tools: AgentTool[]) => tools },
   ],

@@ -22,10 +22,13 @@ class RecordingTool implements AgentTool {
   readonly sensitive = true;
   readonly consentDescription = 'Send an email';
   readonly calls: Array<Record<string, unknown>> = [];
+  /** What each call saw: its tool call id and the consent grants of its run. */
+  readonly seen: Array<{ id?: string; grants: unknown }> = [];
   build() {
     return tool(
-      async (args) => {
+      async (args, config) => {
         this.calls.push(args);
+        this.seen.push({ id: (config as { toolCall?: { id?: string } }).toolCall?.id, grants: config.configurable?.consent_grants });
         return `sent to ${args.to}`;
       },
       { name: this.name, description: 'Sends an email', schema: z.object({ to: z.string() }) },
@@ -94,10 +97,16 @@ describe(AgentService.name, () => {
       const { recorder, first, second } = await pause({ kind: 'resume', decisions: [{ type: 'approve', tool: 'send_email', arguments: { to: 'boss@example.com' } }] }, 'c-approve');
       expect(first.at(-1)).toEqual({
         type: 'interrupt',
-        actions: [{ tool: 'send_email', arguments: { to: 'boss@example.com' }, description: 'Send an email', allowed_decisions: ['approve', 'edit', 'reject'] }],
+        actions: [{ tool: 'send_email', arguments: { to: 'boss@example.com' }, description: 'Send an email', allowed_decisions: ['approve', 'edit', 'reject'], tool_call_id: 'e1' }],
       });
       expect(recorder.calls).toEqual([{ to: 'boss@example.com' }]);
       expect(second).toContainEqual({ type: 'tool_result', result: expect.objectContaining({ content: 'sent to boss@example.com', status: 'success' }) });
+    });
+
+    it('hands the resume grants and the tool call id to the tool (the gated tools redeem them)', async () => {
+      const grants = [{ consent_request_id: 'r1', tool_call_id: 'e1', tool: 'send_email', token: 'plain-token' }];
+      const { recorder } = await pause({ kind: 'resume', decisions: [{ type: 'approve', tool: 'send_email', arguments: { to: 'boss@example.com' } }], grants }, 'c-grants');
+      expect(recorder.seen).toEqual([{ id: 'e1', grants }]);
     });
 
     it('runs the tool with edited arguments', async () => {

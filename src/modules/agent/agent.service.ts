@@ -4,6 +4,7 @@ import { type BaseCheckpointSaver, Command } from '@langchain/langgraph';
 import { LRUCache } from 'lru-cache';
 import { createAgent, type HITLRequest, humanInTheLoopMiddleware, modelFallbackMiddleware } from 'langchain';
 import { AppConfig } from '../../config/app-config';
+import { canonicalJson } from '../consent/action-hash';
 import type { ConsentAction, ConsentDecision } from '../consent/consent-request.entity';
 import type { AgentEvent, AgentInput, AgentMemberSpec, AgentRunContext } from './agent.events';
 import { AppMetrics } from '../metrics/app-metrics';
@@ -50,7 +51,8 @@ export class AgentService {
         ? { messages: [userMessage(input.text, input.attachments)] }
         : new Command({ resume: { decisions: input.decisions.map(toHitlDecision) } });
     const stream = await agent.stream(payload as never, {
-      configurable: { thread_id: context.conversationId, user_id: context.userId },
+      // consent_grants: the tokens the gated tools redeem (plain, in memory only for this run).
+      configurable: { thread_id: context.conversationId, user_id: context.userId, consent_grants: input.kind === 'resume' ? (input.grants ?? []) : [] },
       streamMode: ['messages', 'updates'],
       signal: context.signal,
       recursionLimit: RECURSION_LIMIT,
@@ -62,6 +64,8 @@ export class AgentService {
     } as never);
 
     const seenResults = new Set<string>();
+    // The model's tool calls of this run: an interrupt's actions get their ids (tokens bind to them).
+    const calls: Array<{ id: string; name: string; args: Record<string, unknown> }> = [];
     for await (const [mode, chunk] of stream as AsyncIterable<[string, unknown]>) {
       if (mode === 'messages') {
         const [message, metadata] = chunk as [BaseMessage, { langgraph_node?: string }];
@@ -72,12 +76,13 @@ export class AgentService {
       for (const [node, update] of Object.entries(chunk as Record<string, unknown>)) {
         if (node === '__interrupt__') {
           const interrupts = update as Array<{ value: HITLRequest }>;
-          yield { type: 'interrupt', actions: interrupts.flatMap((item) => this.toActions(item.value)) };
+          yield { type: 'interrupt', actions: interrupts.flatMap((item) => this.toActions(item.value, calls)) };
           continue;
         }
         for (const message of ((update as { messages?: BaseMessage[] } | null)?.messages ?? [])) {
           if (node === 'model_request' && AIMessage.isInstance(message)) {
             if (message.tool_calls?.length) {
+              calls.push(...message.tool_calls.map((call) => ({ id: call.id ?? '', name: call.name, args: call.args })));
               yield {
                 type: 'tool_calls',
                 toolCalls: message.tool_calls.map((call) => ({ id: call.id ?? '', name: call.name, arguments: call.args })),
@@ -107,13 +112,20 @@ export class AgentService {
     await this.checkpointer.deleteThread(conversationId);
   }
 
-  private toActions(request: HITLRequest): ConsentAction[] {
-    return request.actionRequests.map((action, index) => ({
-      tool: action.name,
-      arguments: action.args,
-      description: this.tools.find((tool) => tool.name === action.name)?.consentDescription ?? action.description ?? action.name,
-      allowed_decisions: request.reviewConfigs[index]?.allowedDecisions ?? ['approve', 'reject'],
-    }));
+  /** HITL's action requests carry no call id: each takes the first unclaimed call with its name and arguments. */
+  private toActions(request: HITLRequest, calls: Array<{ id: string; name: string; args: Record<string, unknown> }>): ConsentAction[] {
+    const unclaimed = [...calls];
+    return request.actionRequests.map((action, index) => {
+      const at = unclaimed.findIndex((call) => call.name === action.name && canonicalJson(call.args) === canonicalJson(action.args));
+      const call = at >= 0 ? unclaimed.splice(at, 1)[0] : undefined;
+      return {
+        tool: action.name,
+        arguments: action.args,
+        description: this.tools.find((tool) => tool.name === action.name)?.consentDescription ?? action.description ?? action.name,
+        allowed_decisions: request.reviewConfigs[index]?.allowedDecisions ?? ['approve', 'reject'],
+        tool_call_id: call?.id || null,
+      };
+    });
   }
 
   private agentFor(model: string): Promise<Agent> {

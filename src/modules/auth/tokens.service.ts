@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { hashToken } from '../../common/crypto/hash-token';
 import { AppConfig } from '../../config/app-config';
 import type { Role } from '../users/user.entity';
 
@@ -54,9 +55,8 @@ export class TokensService {
   }
 }
 
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
-}
+// Lives in common/crypto (consent uses it too); re-exported for the auth module's callers.
+export { hashToken };
 
 /**
  * jsonwebtoken checks `exp` only when present: a token without one would never expire. Ours

@@ -7,7 +7,7 @@ import { ModelRegistry } from '../agent/models/model-registry';
 import { estimatePromptTokens, UsageService } from '../agent/usage.service';
 import type { ConsentDecision, ConsentRequest } from '../consent/consent-request.entity';
 import { ConsentService } from '../consent/consent.service';
-import type { ResumedContinuation } from '../consent/consent-hooks';
+import type { ConsentGrant, ResumedContinuation } from '../consent/consent-hooks';
 import { mapConsentRequest } from '../consent/dto/consent.dto';
 import { AttachmentBlock, AttachmentsService } from '../files/attachments.service';
 import { SettingsService } from '../settings/settings.service';
@@ -47,7 +47,7 @@ export class RepliesService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.consents.registerResumer('reply', (request, decisions) => this.resumeReply(request, decisions));
+    this.consents.registerResumer('reply', (request, decisions, grants) => this.resumeReply(request, decisions, grants));
   }
 
   /**
@@ -147,24 +147,27 @@ export class RepliesService implements OnModuleInit {
     return (await this.conversations.requestCancel(conversationId, userId)) !== null;
   }
 
-  /** Continues a reply paused for consent (same message, same event ids), on this instance. */
-  private async resumeReply(request: ConsentRequest, decisions: ConsentDecision[]): Promise<ResumedContinuation | null> {
+  /**
+   * Continues a reply paused for consent (same message, same event ids), on this instance.
+   * Idempotent: a replayed resume finds the message no longer awaiting consent (or a newer
+   * request pending) and does nothing. Throws when a reply holds the conversation: the consent
+   * sweep retries later.
+   */
+  private async resumeReply(request: ConsentRequest, decisions: ConsentDecision[], grants: ConsentGrant[]): Promise<ResumedContinuation | null> {
     if (!request.conversationId || !request.messageId) return null;
+    if (await this.consents.findPending(request.conversationId, request.userId)) return null;
     const claim = await this.conversations.claimReply(request.conversationId, request.userId, request.messageId, REPLY_STALE_SECONDS);
-    if (!claim) {
-      this.logger.error({ consent_request_id: request.id }, 'Could not resume after consent: a reply is running');
-      return null;
-    }
+    if (!claim) throw new AppException(ErrorCode.Conflict, 'Could not resume after consent: a reply is running in this conversation');
     const message = await this.messages.findOwned(request.messageId, request.userId);
     const conversation = await this.conversations.findOwned(request.conversationId, request.userId);
-    if (!message || !conversation) {
+    if (!message || !conversation || message.status !== 'awaiting_consent') {
       await this.conversations.releaseReply(request.conversationId, request.messageId, claim.eventSeq);
       return null;
     }
     await this.messages.update(message.id, { status: 'streaming' });
     const model = message.model ?? this.models.choose(null, conversation.model);
     const previous = { content: message.content, toolCalls: message.toolCalls, results: message.results, usage: message.usage };
-    const input = { kind: 'resume' as const, decisions };
+    const input = { kind: 'resume' as const, decisions, grants };
     const live = this.runner.start({ userId: request.userId, conversationId: request.conversationId, messageId: message.id, lastSeq: claim.eventSeq, model, input, previous });
     return { follow: (signal) => followLive(live, live.firstSeq - 1, signal) };
   }

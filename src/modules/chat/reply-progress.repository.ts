@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { returnedRows } from '../../database/pg-errors';
 import type { MessageStatus, StoredToolCall, StoredToolResult, TokenUsage } from './message.entity';
 import type { ReplyEvent } from './reply-event';
 
@@ -30,7 +31,8 @@ export class ReplyProgressRepository {
 
   async save(progress: ReplyProgress): Promise<{ held: boolean; cancelRequested: boolean }> {
     const { events, message } = progress;
-    const rows: Array<{ cancel_requested: boolean }> = await this.dataSource.query(
+    // An UPDATE ... RETURNING comes back from TypeORM as [rows, count]: returnedRows unwraps it.
+    const rows = returnedRows<{ cancel_requested: boolean }>(await this.dataSource.query(
       `WITH new_events AS (
          INSERT INTO message_events (conversation_id, seq, message_id, type, data)
          SELECT $1, e.seq, $2, e.type, e.data::jsonb
@@ -58,7 +60,7 @@ export class ReplyProgressRepository {
         message.error === null ? null : JSON.stringify(message.error),
         progress.lastSeq,
       ],
-    );
+    ));
     const [row] = rows;
     return { held: row !== undefined, cancelRequested: row?.cancel_requested ?? false };
   }

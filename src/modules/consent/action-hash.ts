@@ -12,6 +12,16 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export function actionHash(tool: string, args: Record<string, unknown>): string {
-  return createHash('sha256').update(`${tool}\n${canonicalJson(args)}`).digest('hex');
+/** What a consent token is bound to: its request, the tool call, the tool and its final arguments. */
+export interface BoundAction {
+  consentRequestId: string;
+  toolCallId: string | null;
+  tool: string;
+  args: Record<string, unknown>;
+}
+
+export function actionHash(action: BoundAction): string {
+  return createHash('sha256')
+    .update([action.consentRequestId, action.toolCallId ?? '', action.tool, canonicalJson(action.args)].join('\n'))
+    .digest('hex');
 }

@@ -6,7 +6,8 @@ const BATCH = 20;
 
 /**
  * Resolves consent requests nobody answered before CONSENT_TTL as rejected, and resumes what
- * they paused. Every instance sweeps; the conditional UPDATE gives each request to one of them.
+ * they paused; then resumes decisions whose resume was lost (nothing stays approved and idle).
+ * Every instance sweeps; conditional UPDATEs give each request to one of them.
  */
 @Injectable()
 export class ConsentExpiryJob implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -32,13 +33,23 @@ export class ConsentExpiryJob implements OnApplicationBootstrap, OnApplicationSh
   /** One pass; returns how many requests expired. */
   async sweep(): Promise<number> {
     if (this.running) return 0;
-    this.running = this.consents.expireDue(BATCH).catch((error) => {
+    this.running = this.pass();
+    const count = await this.running;
+    this.running = undefined;
+    return count;
+  }
+
+  private async pass(): Promise<number> {
+    const expired = await this.consents.expireDue(BATCH).catch((error) => {
       this.logger.error({ err: error }, 'Consent expiry sweep failed');
       return 0;
     });
-    const count = await this.running;
-    this.running = undefined;
-    if (count) this.logger.log({ count }, 'Expired consent requests resolved as rejected');
-    return count;
+    if (expired) this.logger.log({ count: expired }, 'Expired consent requests resolved as rejected');
+    const resumed = await this.consents.resumeLost(BATCH).catch((error) => {
+      this.logger.error({ err: error }, 'Consent resume sweep failed');
+      return 0;
+    });
+    if (resumed) this.logger.log({ count: resumed }, 'Lost consent resumes resumed');
+    return expired;
   }
 }

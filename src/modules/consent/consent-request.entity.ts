@@ -1,5 +1,4 @@
 import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
-import { Conversation } from '../chat/conversation.entity';
 import { User } from '../users/user.entity';
 
 export type ConsentStatus = 'pending' | 'approved' | 'rejected' | 'partial' | 'expired';
@@ -10,6 +9,8 @@ export interface ConsentAction {
   arguments: Record<string, unknown>;
   description: string;
   allowed_decisions: Array<'approve' | 'edit' | 'reject'>;
+  /** The model's id for this tool call: the consent token is bound to it. */
+  tool_call_id?: string | null;
 }
 
 export interface ConsentDecision {
@@ -24,6 +25,7 @@ export interface ConsentDecision {
 @Check('consent_requests_status_check', `status IN ('pending', 'approved', 'rejected', 'partial', 'expired')`)
 @Index('consent_requests_user_id_idx', { synchronize: false })
 @Index('consent_requests_pending_idx', { synchronize: false })
+@Index('consent_requests_unresumed_idx', { synchronize: false })
 export class ConsentRequest {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -35,13 +37,12 @@ export class ConsentRequest {
   @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'consent_requests_user_id_fkey' })
   user?: User;
 
-  /** The paused chat reply's conversation and message; null when a run is paused. */
+  /**
+   * The paused chat reply's conversation and message; null when a run is paused. The foreign
+   * key (ON DELETE CASCADE) is in the migrations: no entity relation, so Consent imports nothing of Chat.
+   */
   @Column({ type: 'uuid', nullable: true })
   conversationId: string | null;
-
-  @ManyToOne(() => Conversation, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'conversation_id', foreignKeyConstraintName: 'consent_requests_conversation_id_fkey' })
-  conversation?: Conversation;
 
   @Column({ type: 'uuid', nullable: true })
   messageId: string | null;
@@ -70,6 +71,14 @@ export class ConsentRequest {
 
   @Column({ type: 'timestamptz' })
   expiresAt: Date;
+
+  /** Set once the resumer started the continuation; a decided request without it is swept. */
+  @Column({ type: 'timestamptz', nullable: true })
+  resumedAt: Date | null;
+
+  /** When a sweep last took over a lost resume (another sweep waits a grace period). */
+  @Column({ type: 'timestamptz', nullable: true })
+  resumeClaimedAt: Date | null;
 
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;

@@ -14,6 +14,11 @@ export interface RunJobData {
   run_id: string;
   /** A continuation after a consent decision: resume the paused member with these decisions. */
   resume?: AgentInput;
+  /**
+   * The decided consent request: the worker asks Consent for its tokens (sealed at rest), so the
+   * plain tokens never sit in the job table.
+   */
+  consent_request_id?: string;
   /** How often the run found its session busy (the next look backs off). */
   busy_tries?: number;
 }

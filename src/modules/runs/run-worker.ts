@@ -4,6 +4,7 @@ import { ShutdownService } from '../../common/lifecycle/shutdown.service';
 import { AppConfig } from '../../config/app-config';
 import { providerFailure } from '../agent/completion.service';
 import { UsageService } from '../agent/usage.service';
+import { ConsentService } from '../consent/consent.service';
 import type { TokenUsage } from '../chat/message.entity';
 import { RunEvents } from './run-events';
 import { RunExecution } from './run-execution';
@@ -38,6 +39,7 @@ export class RunWorker implements OnModuleInit {
     private readonly orchestrator: RunOrchestrator,
     private readonly notifier: RunNotifier,
     private readonly usage: UsageService,
+    private readonly consents: ConsentService,
     private readonly shutdown: ShutdownService,
     private readonly config: AppConfig,
   ) {}
@@ -107,7 +109,7 @@ export class RunWorker implements OnModuleInit {
       await this.usage.assertWithinBudget(run.userId);
       exec.emit('run_status', { status: 'running' });
       if (run.attempts > 1 && !job.data.resume) await exec.message('system', 'status', `Resumed by another worker (attempt ${run.attempts})`);
-      const outcome = await this.orchestrator.execute(exec, job.data.resume);
+      const outcome = await this.orchestrator.execute(exec, await this.resumeInput(job.data, run.userId));
       if (outcome.kind === 'paused') {
         await this.notifier.paused(exec, outcome.actions);
         return;
@@ -145,6 +147,12 @@ export class RunWorker implements OnModuleInit {
       const ended = await this.runs.finish(run.id, ['running'], { status: 'failed', error: failure, usage: exec.usage });
       if (ended) await this.notifier.completed(ended);
     }
+  }
+
+  /** A consent continuation carries the decision's tokens, opened here (they are not in the job). */
+  private async resumeInput(data: RunJobData, userId: string) {
+    if (data.resume?.kind !== 'resume' || !data.consent_request_id) return data.resume;
+    return { ...data.resume, grants: await this.consents.grantsFor(data.consent_request_id, userId) };
   }
 
   private async sweep(staleSeconds: number): Promise<void> {

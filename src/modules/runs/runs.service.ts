@@ -37,25 +37,32 @@ export class RunsService implements OnModuleInit {
   onModuleInit(): void {
     this.sessions.onDelete((sessionId, userId) => this.beforeSessionDelete(sessionId, userId));
     this.consent.registerResumer('run', async (request, decisions) => {
+      // The worker fetches the grants itself (RunJobData.consent_request_id).
       await this.resumeAfterConsent(request, decisions);
       return null;
     });
   }
 
   /**
-   * The decision on a run's consent request (POST /chat/consent, or expiry): the run goes back
-   * to `queued` with a job that resumes the paused member's checkpoint, on whichever worker.
+   * The decision on a run's consent request (POST /chat/consent, expiry, or the lost-resume
+   * sweep): the run goes back to `queued` with a job that resumes the paused member's checkpoint,
+   * on whichever worker. Idempotent: a run no longer awaiting this request is left alone. A run
+   * still `running` has not finished pausing yet: throw, the sweep retries.
    */
   async resumeAfterConsent(request: ConsentRequest, decisions: ConsentDecision[]): Promise<void> {
     const run = request.runId ? await this.runs.findOwned(request.runId, request.userId) : null;
-    if (!run) return;
+    if (!run || (await this.consent.findPendingForRun(run.id, run.userId))) return;
     const resumed = await this.runs.manager.transaction(async (manager) => {
       if (!(await this.runs.setStatus(run.id, ['awaiting_consent'], 'queued', manager))) return false;
-      const jobId = await this.queue.send(manager, { run_id: run.id, resume: { kind: 'resume', decisions } }, run.sessionId);
+      const data = { run_id: run.id, resume: { kind: 'resume' as const, decisions }, consent_request_id: request.id };
+      const jobId = await this.queue.send(manager, data, run.sessionId);
       await this.runs.setJob(manager, run.id, jobId);
       return true;
     });
     if (resumed) await this.events.append(run.id, 'run_status', { status: 'queued' });
+    else if ((await this.runs.findOwned(run.id, run.userId))?.status === 'running') {
+      throw new AppException(ErrorCode.Conflict, 'The run is still pausing; its resume is retried');
+    }
   }
 
   /**

@@ -89,20 +89,45 @@ export function mapConsentRequest(request: ConsentRequest): ConsentRequestDto {
   };
 }
 
+/** What the decision means for one action of the request. */
+export class ConsentActionOutcomeDto {
+  tool: string;
+  /** The model's id for the tool call, when the provider gave one. */
+  tool_call_id: string | null;
+  decision: 'approve' | 'edit' | 'reject';
+  /**
+   * Whether the call will run. In a batch with any rejection none of the approved calls runs
+   * (LangChain returns the turn to the model with the rejection); the model may ask again.
+   */
+  will_run: boolean;
+  /** Single-use token the tool redeems for exactly this call and its final arguments; null when it will not run. */
+  consent_token: string | null;
+}
+
 export class ConsentDecisionResultDto {
   consent_request_id: string;
   status: ConsentStatus;
-  /** Single-use token bound to the approved tool and its final arguments (first approved action). */
+  /** Single-use token of the first call that will run (see `actions` for each); null when none will. */
   consent_token: string | null;
+  /** Per action, in order: the decision and whether the call will run. */
+  actions: ConsentActionOutcomeDto[];
   message: string;
 }
 
 export function mapDecisionResult(decided: DecidedConsent): ConsentDecisionResultDto {
+  const running = decided.outcomes.filter((outcome) => outcome.will_run).length;
   return {
     consent_request_id: decided.request.id,
     status: decided.request.status,
     consent_token: decided.tokens[0] ?? null,
-    // Seed 000's wording for an approval.
-    message: decided.request.status === 'rejected' ? 'Consent rejected. The agent continues without the action.' : 'Consent approved. You may proceed with the action.',
+    actions: decided.outcomes.map((outcome) => ({ ...outcome })),
+    message: decisionMessage(decided.request.status, running, decided.outcomes.length),
   };
+}
+
+function decisionMessage(status: ConsentStatus, running: number, total: number): string {
+  if (status === 'rejected') return 'Consent rejected. The agent continues without the action.';
+  if (status === 'partial') return `Partly approved: none of the ${total} actions will run (a batch with a rejection runs none of its calls); the agent continues with the rejection and may ask again.`;
+  // Seed 000's wording for an approval.
+  return running === 1 ? 'Consent approved. You may proceed with the action.' : `Consent approved. ${running} actions will run.`;
 }

@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { Conversation } from '../../src/modules/chat/conversation.entity';
+import { ConversationsRepository } from '../../src/modules/chat/conversations.repository';
+import { ReplyProgressRepository } from '../../src/modules/chat/reply-progress.repository';
+import { insertConversation, insertMessage, insertUser, openDatabase } from './database';
+
+describe('Reply claim and flush SQL (PostgreSQL)', () => {
+  let db: DataSource;
+  let conversations: ConversationsRepository;
+  let progress: ReplyProgressRepository;
+  let userId: string;
+
+  beforeAll(async () => {
+    db = await openDatabase();
+    conversations = new ConversationsRepository(db.getRepository(Conversation));
+    progress = new ReplyProgressRepository(db);
+    userId = await insertUser(db);
+  });
+  afterAll(() => db.destroy());
+
+  const row = async (id: string) =>
+    (await db.query(`SELECT active_reply_id, event_seq::int AS event_seq, reply_heartbeat_at, cancel_requested_at FROM conversations WHERE id = $1`, [id]))[0];
+
+  it('claimReply: of concurrent claims on one conversation exactly one wins', async () => {
+    const id = await insertConversation(db, userId);
+    const replies = Array.from({ length: 6 }, () => randomUUID());
+    const claims = await Promise.all(replies.map((reply) => conversations.claimReply(id, userId, reply, 30)));
+    const winners = claims.filter((claim) => claim !== null);
+    expect(winners).toEqual([{ eventSeq: 0, abandonedReplyId: null }]);
+    const winner = replies[claims.findIndex((claim) => claim !== null)];
+    expect((await row(id)).active_reply_id).toBe(winner);
+  });
+
+  it('claimReply: another user cannot claim; a stale reply is taken over and named as abandoned', async () => {
+    const id = await insertConversation(db, userId);
+    const first = randomUUID();
+    expect(await conversations.claimReply(id, await insertUser(db), first, 30)).toBeNull();
+    expect(await conversations.claimReply(id, userId, first, 30)).not.toBeNull();
+    expect(await conversations.claimReply(id, userId, randomUUID(), 30)).toBeNull();
+    await db.query(`UPDATE conversations SET reply_heartbeat_at = now() - interval '60 seconds' WHERE id = $1`, [id]);
+    const takeover = randomUUID();
+    expect(await conversations.claimReply(id, userId, takeover, 30)).toEqual({ eventSeq: 0, abandonedReplyId: first });
+    expect((await row(id)).active_reply_id).toBe(takeover);
+  });
+
+  it('releaseReply frees only the reply that holds the claim, and never moves event_seq back', async () => {
+    const id = await insertConversation(db, userId);
+    const reply = randomUUID();
+    await conversations.claimReply(id, userId, reply, 30);
+    await conversations.releaseReply(id, randomUUID(), 99);
+    expect(await row(id)).toMatchObject({ active_reply_id: reply, event_seq: 0 });
+    await conversations.releaseReply(id, reply, 7);
+    expect(await row(id)).toMatchObject({ active_reply_id: null, event_seq: 7, reply_heartbeat_at: null });
+    const next = randomUUID();
+    expect(await conversations.claimReply(id, userId, next, 30)).toEqual({ eventSeq: 7, abandonedReplyId: null });
+    await conversations.releaseReply(id, next, 3);
+    expect((await row(id)).event_seq).toBe(7);
+  });
+
+  it('claimReplyWithinLimit: concurrent claims on different conversations never exceed the per-user limit', async () => {
+    const owner = await insertUser(db);
+    const ids = await Promise.all(Array.from({ length: 5 }, () => insertConversation(db, owner)));
+    const claims = await Promise.all(ids.map((id) => conversations.claimReplyWithinLimit(id, owner, randomUUID(), 30, 2)));
+    expect(claims.filter((claim) => claim === 'limit')).toHaveLength(3);
+    expect(claims.filter((claim) => claim !== 'limit' && claim !== null)).toHaveLength(2);
+    // A stale reply does not count against the limit.
+    await db.query(`UPDATE conversations SET reply_heartbeat_at = now() - interval '60 seconds' WHERE user_id = $1`, [owner]);
+    const free = ids[claims.indexOf('limit')];
+    expect(await conversations.claimReplyWithinLimit(free, owner, randomUUID(), 30, 2)).toMatchObject({ eventSeq: 0 });
+  });
+
+  describe('flush (ReplyProgressRepository.save)', () => {
+    const message = (status: 'streaming' | 'complete', content: string) => ({
+      content,
+      toolCalls: [],
+      results: [],
+      status,
+      usage: { input_tokens: 1, output_tokens: 2, total_tokens: 3 },
+      error: null,
+    });
+    const event = (id: number, content: string) => ({ id, type: 'chunk' as const, data: { content } });
+
+    it('stores events and the message in one statement while the reply holds the claim; replayed events are ignored', async () => {
+      const id = await insertConversation(db, userId);
+      const messageId = await insertMessage(db, id, userId);
+      await conversations.claimReply(id, userId, messageId, 30);
+      const saved = await progress.save({ conversationId: id, messageId, events: [event(1, 'a'), event(2, 'b')] as never, lastSeq: 2, message: message('streaming', 'ab') });
+      expect(saved).toEqual({ held: true, cancelRequested: false });
+      // The same events again (a retried flush) and one more: no duplicate, no error.
+      await progress.save({ conversationId: id, messageId, events: [event(2, 'b'), event(3, 'c')] as never, lastSeq: 3, message: message('complete', 'abc') });
+      const events = await db.query(`SELECT seq::int AS seq, data->>'content' AS content FROM message_events WHERE conversation_id = $1 ORDER BY seq`, [id]);
+      expect(events).toEqual([{ seq: 1, content: 'a' }, { seq: 2, content: 'b' }, { seq: 3, content: 'c' }]);
+      const [stored] = await db.query(`SELECT content, status FROM messages WHERE id = $1`, [messageId]);
+      expect(stored).toEqual({ content: 'abc', status: 'complete' });
+      expect((await row(id)).event_seq).toBe(3);
+    });
+
+    it('answers held=false once another reply took the conversation, and reports a cancel asked elsewhere', async () => {
+      const id = await insertConversation(db, userId);
+      const messageId = await insertMessage(db, id, userId);
+      await conversations.claimReply(id, userId, messageId, 30);
+      expect(await conversations.requestCancel(id, userId)).toBe(messageId);
+      expect(await progress.save({ conversationId: id, messageId, events: [], lastSeq: 0, message: message('streaming', '') })).toEqual({ held: true, cancelRequested: true });
+
+      await db.query(`UPDATE conversations SET reply_heartbeat_at = now() - interval '60 seconds' WHERE id = $1`, [id]);
+      const other = randomUUID();
+      await conversations.claimReply(id, userId, other, 30);
+      const lost = await progress.save({ conversationId: id, messageId, events: [event(1, 'late')] as never, lastSeq: 1, message: message('streaming', 'late') });
+      expect(lost).toEqual({ held: false, cancelRequested: false });
+      // The heartbeat (and event_seq) belong to the new holder: the stale writer did not move them.
+      expect(await row(id)).toMatchObject({ active_reply_id: other, event_seq: 0 });
+    });
+  });
+});
