@@ -59,6 +59,16 @@ export class RunsRepository {
     return this.runs.find({ select: { id: true, eventSeq: true, createdAt: true }, where: [{ userId, status: In(ACTIVE) }, { userId, createdAt: MoreThanOrEqual(since) }] });
   }
 
+  /** Unfinished runs of every user by status (each status present, 0 when none): the runs_active metric. */
+  async countUnfinished(): Promise<Record<string, number>> {
+    const rows: Array<{ status: RunStatus; n: number }> = await this.runs.query(
+      `SELECT status, count(*)::int AS n FROM runs WHERE status IN ('queued', 'running', 'awaiting_consent') GROUP BY status`,
+    );
+    const counts: Record<string, number> = Object.fromEntries(ACTIVE.map((status) => [status, 0]));
+    for (const row of rows) counts[row.status] = row.n;
+    return counts;
+  }
+
   activeInSession(sessionId: string, userId: string): Promise<Run[]> {
     return this.runs.findBy({ sessionId, userId, status: In(ACTIVE) });
   }
