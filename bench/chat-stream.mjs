@@ -17,7 +17,8 @@
 // BENCH_DB_POOL_SIZE (server's DATABASE_POOL_SIZE; default: the server's own, 10),
 // BENCH_NODE_ARGS (extra node flags for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"),
 // BENCH_KEEP_LOG=1 (keep the server log even when nothing went wrong),
-// BENCH_READY_PROBE_MS (100: how often scenario B times its own /api/ready probe).
+// BENCH_READY_PROBE_MS (100: how often scenario B times its /api/ready probes, in this process and
+// from bench/ready-probe.mjs in a process of its own).
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
