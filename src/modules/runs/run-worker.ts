@@ -161,7 +161,8 @@ export class RunWorker implements OnModuleInit {
     await exec.flush();
     const data: RunJobData = { run_id: job.data.run_id, ...(job.data.resume ? { resume: job.data.resume } : {}) };
     const handed = await this.runs.manager.transaction(async (manager) => {
-      if (!(await this.runs.setStatus(run.id, ['running'], 'queued', manager))) return false;
+      const patch = { progress: exec.progress, state: exec.state, usage: exec.usage, modelUsed: exec.modelUsed };
+      if (!(await this.runs.requeue(manager, run.id, patch))) return false;
       await this.runs.setJob(manager, run.id, await this.queue.send(manager, data, run.sessionId));
       return true;
     });

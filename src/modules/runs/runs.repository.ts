@@ -128,6 +128,19 @@ export class RunsRepository {
   }
 
   /**
+   * Puts a running run back to `queued` (its worker is shutting down), saving its latest state
+   * (a flush skips that once the run is aborted); false when it is no longer running.
+   */
+  async requeue(manager: EntityManager, id: string, patch: { progress: RunProgress; state: RunState; usage: TokenUsage; modelUsed?: string }): Promise<boolean> {
+    const rows = await manager.query(
+      `UPDATE runs SET status = 'queued', updated_at = now(), progress = $2::jsonb, state = $3::jsonb, usage = $4::jsonb, model_used = coalesce($5, model_used)
+       WHERE id = $1 AND status = 'running' RETURNING id`,
+      [id, json(patch.progress), json(patch.state), json(patch.usage), patch.modelUsed ?? null],
+    );
+    return returnedRows(rows).length > 0;
+  }
+
+  /**
    * Runs left `running` by a worker that stopped beating and whose job pg-boss will not run
    * again (its retries are spent): nothing else would ever end them.
    */
