@@ -4,6 +4,7 @@ import { FakeOpenAI } from '../helpers/fake-openai';
 import { eventsOf, sseRequest } from '../helpers/sse';
 import { bearer, createUser, TestUser } from '../helpers/users';
 import { connected } from '../realtime/socket-client';
+import { createSession, FAST_RUNS, startRun, waitForRun } from '../runs/run-helpers';
 
 /** Value of one sample line `name{labels} value` whose labels include all of `labels`. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -23,7 +24,7 @@ describe('GET /metrics', () => {
 
   beforeAll(async () => {
     llm = await new FakeOpenAI().start();
-    sut = await createTestApp({ OPENAI_BASE_URL: llm.url, OPENAI_API_KEY: 'test-key', DEFAULT_MODEL: 'openai:gpt-test', METRICS_TOKEN: token });
+    sut = await createTestApp({ ...FAST_RUNS, OPENAI_BASE_URL: llm.url, OPENAI_API_KEY: 'test-key', DEFAULT_MODEL: 'openai:gpt-test', METRICS_TOKEN: token });
     user = await createUser(sut);
   });
   afterAll(async () => {
@@ -101,5 +102,46 @@ describe('GET /metrics', () => {
     const after = (await scrape()).text;
     expect(sample(after, 'http_sse_streams_active')).toBe(0);
     expect(sample(after, 'socketio_connected_sockets')).toBe(0);
+  });
+
+  it('shows runs by status, the queue depth and the queue wait', async () => {
+    // runs_active counts every instance's runs, and suites share a database: compare with before.
+    const idle = (await scrape()).text;
+    const before = Object.fromEntries(['queued', 'running', 'awaiting_consent'].map((status) => [status, sample(idle, 'runs_active', { status })!]));
+    for (const count of Object.values(before)) expect(count).toBeGreaterThanOrEqual(0);
+    expect(sample(idle, 'runs_queue_wait_seconds_count')).toBe(0);
+
+    // 6 s of model output: long enough for a pg-boss monitor pass (every 2 s) to count its job.
+    llm.script({ text: Array.from({ length: 60 }, (_, i) => `part${i}`).join(' '), delayMs: 100 });
+    const id = await startRun(sut, user, { session_id: await createSession(sut, user), task: 'Measure me' });
+    await waitForRun(sut, user, id, (run) => run.status === 'running' && run.messages.length > 0);
+    const during = (await scrape()).text;
+    expect(sample(during, 'runs_active', { status: 'running' })).toBe(before.running + 1);
+    expect(sample(during, 'runs_active', { status: 'queued' })).toBe(before.queued);
+    const depth = (text: string) => ['ready', 'deferred', 'active'].map((state) => sample(text, 'runs_queue_jobs', { state }));
+    let counted = depth(during);
+    for (const started = Date.now(); counted[2] !== 1 && Date.now() - started < 5000; ) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      counted = depth((await scrape()).text);
+    }
+    expect(counted).toEqual([0, 0, 1]);
+
+    const run = await waitForRun(sut, user, id);
+    expect(run.status).toBe('completed');
+    const after = (await scrape()).text;
+    expect(sample(after, 'runs_active', { status: 'running' })).toBe(before.running);
+    expect(sample(after, 'runs_finished_total', { status: 'completed' })).toBe(1);
+    // One job taken by a worker; it waited at most a few poll intervals (RUN_QUEUE_POLL_MS 500).
+    expect(sample(after, 'runs_queue_wait_seconds_count')).toBe(1);
+    const wait = sample(after, 'runs_queue_wait_seconds_sum')!;
+    expect(wait).toBeGreaterThanOrEqual(0);
+    expect(wait).toBeLessThan(5);
+    // pg-boss's counts settle at its next monitor pass (RUN_SUPERVISE_SECONDS 2): nothing left.
+    let settled = depth(after);
+    for (const started = Date.now(); settled.some((n) => n !== 0) && Date.now() - started < 15_000; ) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      settled = depth((await scrape()).text);
+    }
+    expect(settled).toEqual([0, 0, 0]);
   });
 });

@@ -1,10 +1,14 @@
-import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { MIGRATIONS_TABLE } from '../../database/data-source-options';
 
 const PROBE_TIMEOUT_MS = 1000;
+/** How often the background check runs; readiness answers from its latest result. */
+const REFRESH_MS = 1000;
+/** A result older than this (the loop stalled, or none yet) is not trusted: readiness checks anew. */
+const STALE_MS = 3000;
 
 type ProbeResult = { ok: true; pending: string[] } | { ok: false; message: string };
 
@@ -13,21 +17,44 @@ type ProbeResult = { ok: true; pending: string[] } | { ok: false; message: strin
  * can be busy with streams, and a probe queued behind them would report a healthy database
  * as down. One short query answers both "reachable" and "migrated"; a failed or slow probe
  * drops the connection, and the next probe opens a new one (recovery needs no restart).
+ * The check runs in the background every second and readiness answers from its latest result,
+ * so a probe does no I/O: under load it costs one pass of the event loop, not a database round
+ * trip on top (a database that goes away still shows within ~2 s).
  */
 @Injectable()
-export class DatabaseProbe implements OnModuleDestroy {
+export class DatabaseProbe implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(DatabaseProbe.name);
   private client?: Promise<Client>;
   private inFlight?: Promise<ProbeResult>;
+  private latest?: { result: ProbeResult; at: number };
+  private timer?: NodeJS.Timeout;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly health: HealthIndicatorService,
   ) {}
 
-  /** Concurrent probes share one query. */
+  onApplicationBootstrap(): void {
+    void this.run();
+    this.timer = setInterval(() => void this.run(), REFRESH_MS);
+    this.timer.unref();
+  }
+
+  /** The latest background result while fresh; otherwise a check now (shared with any in flight). */
+  current(): Promise<ProbeResult> {
+    const latest = this.latest;
+    if (latest && Date.now() - latest.at <= STALE_MS) return Promise.resolve(latest.result);
+    return this.run();
+  }
+
+  /** Concurrent checks share one query. */
   run(): Promise<ProbeResult> {
-    this.inFlight ??= this.query().finally(() => (this.inFlight = undefined));
+    this.inFlight ??= this.query()
+      .then((result) => {
+        this.latest = { result, at: Date.now() };
+        return result;
+      })
+      .finally(() => (this.inFlight = undefined));
     return this.inFlight;
   }
 
@@ -45,6 +72,8 @@ export class DatabaseProbe implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    clearInterval(this.timer);
+    await this.inFlight;
     await this.drop();
   }
 

@@ -11,7 +11,7 @@ const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048
  * can live in one process, as in the tests). Names follow Prometheus conventions (unit suffix,
  * `_total` on counters) and OpenTelemetry's semantic conventions where one exists (GenAI,
  * HTTP server, database client). A feature adds its own instruments with `registers:
- * [metrics.registry]` (see `RUN_METRICS_EXAMPLE` in the README's Operations section).
+ * [metrics.registry]` (as `RunMetrics` does; see the README's Operations section).
  */
 @Injectable()
 export class AppMetrics {

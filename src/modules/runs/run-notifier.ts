@@ -6,6 +6,7 @@ import { RealtimeEmitter } from '../realtime/realtime.emitter';
 import { runRoom } from '../realtime/realtime.events';
 import { RunEvents } from './run-events';
 import type { RunExecution } from './run-execution';
+import { RunMetrics } from './run-metrics';
 import type { Run } from './run.entity';
 import { RunsRepository } from './runs.repository';
 
@@ -17,9 +18,12 @@ export class RunNotifier {
     private readonly runs: RunsRepository,
     private readonly realtime: RealtimeEmitter,
     private readonly consents: ConsentService,
+    private readonly metrics: RunMetrics,
   ) {}
 
+  /** Called once per run, by whoever ended it (its status update is conditional). */
   async completed(run: Run): Promise<void> {
+    this.metrics.runFinished(run.status);
     const data = completedPayload(run);
     await this.events.append(run.id, 'run_completed', data);
     // Sockets that subscribed to the run get it from the event log, in order; the rest here.

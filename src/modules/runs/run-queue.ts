@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { PgBoss, type Job } from 'pg-boss';
+import { PgBoss, type Job, type JobWithMetadata } from 'pg-boss';
 import { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { withAdvisoryLock } from '../../database/migrate';
@@ -23,7 +23,14 @@ export interface RunJobData {
   busy_tries?: number;
 }
 
-export type RunJobHandler = (job: Job<RunJobData>) => Promise<void>;
+export type RunJobHandler = (job: Job<RunJobData> | JobWithMetadata<RunJobData>) => Promise<void>;
+
+/** Run jobs in pg-boss by state, as counted at its last monitor pass (every RUN_SUPERVISE_SECONDS). */
+export interface RunQueueDepth {
+  ready: number;
+  deferred: number;
+  active: number;
+}
 
 /**
  * The pg-boss queue of runs. Sends join the caller's transaction (pg-boss's `db` option over
@@ -33,7 +40,6 @@ export type RunJobHandler = (job: Job<RunJobData>) => Promise<void>;
 @Injectable()
 export class RunQueue implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(RunQueue.name);
-  private boss?: PgBoss;
   private started?: Promise<PgBoss>;
   private handler?: RunJobHandler;
   private startError?: Error;
@@ -74,6 +80,8 @@ export class RunQueue implements OnApplicationBootstrap, OnModuleDestroy {
         groupConcurrency: 1,
         pollingIntervalSeconds: this.config.runs.queuePollMs / 1000,
         heartbeatRefreshSeconds: Math.max(1, Math.floor(this.config.runs.heartbeatSeconds / 3)),
+        // createdOn / startAfter / startedOn: the queue-wait metric.
+        includeMetadata: true,
       },
       async ([job]) => this.handler!(job),
     );
@@ -98,6 +106,23 @@ export class RunQueue implements OnApplicationBootstrap, OnModuleDestroy {
   /** Ends the job wherever it runs: its worker's job.signal aborts at the next heartbeat. */
   async cancel(jobId: string): Promise<void> {
     await (await this.start()).cancel(RUN_QUEUE, jobId).catch((error) => this.logger.warn({ err: error, job_id: jobId }, 'Could not cancel the job'));
+  }
+
+  /**
+   * Stops this instance taking new run jobs (shutdown); jobs already running carry on, and the
+   * graceful stop in onModuleDestroy still waits for them.
+   */
+  async stopWorking(): Promise<void> {
+    this.stopping = true;
+    const boss = await this.started?.catch(() => undefined);
+    await boss?.offWork(RUN_QUEUE, { wait: false }).catch((error) => this.logger.warn({ err: error }, 'pg-boss offWork failed'));
+  }
+
+  /** Queue depth from pg-boss's cached counts (one row, no scan of the job table). */
+  async depth(): Promise<RunQueueDepth> {
+    if (this.startError) throw this.startError;
+    const queue = await (await this.start()).getQueue(RUN_QUEUE);
+    return { ready: queue?.readyCount ?? 0, deferred: queue?.deferredCount ?? 0, active: queue?.activeCount ?? 0 };
   }
 
   /** pg-boss's job table, for queries of our own (health, abandoned runs). */

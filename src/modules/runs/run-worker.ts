@@ -8,9 +8,10 @@ import { ConsentService } from '../consent/consent.service';
 import type { TokenUsage } from '../chat/message.entity';
 import { RunEvents } from './run-events';
 import { RunExecution } from './run-execution';
+import { RunMetrics } from './run-metrics';
 import { RunNotifier } from './run-notifier';
 import { RunOrchestrator } from './run-orchestrator';
-import { RunJobData, RunQueue } from './run-queue';
+import { RunJobData, RunJobHandler, RunQueue } from './run-queue';
 import { Run, TERMINAL_STATUSES } from './run.entity';
 import { RunsRepository } from './runs.repository';
 
@@ -42,6 +43,7 @@ export class RunWorker implements OnModuleInit {
     private readonly consents: ConsentService,
     private readonly shutdown: ShutdownService,
     private readonly config: AppConfig,
+    private readonly metrics: RunMetrics,
   ) {}
 
   onModuleInit(): void {
@@ -51,8 +53,11 @@ export class RunWorker implements OnModuleInit {
     const stale = this.config.runs.heartbeatSeconds * 2;
     this.sweeper = setInterval(() => void this.sweep(stale), this.config.runs.superviseSeconds * 1000);
     this.sweeper.unref();
+    // SIGTERM: take no new jobs, and hand each running one back to the queue (see handBack)
+    // within the drain window, rather than leave it to the heartbeat and retry path.
     this.shutdown.onShutdown(async () => {
       clearInterval(this.sweeper);
+      await this.queue.stopWorking();
       for (const exec of this.live.values()) exec.abort.abort('shutdown');
     });
   }
@@ -69,9 +74,10 @@ export class RunWorker implements OnModuleInit {
     }
   }
 
-  async handle(job: Job<RunJobData>): Promise<void> {
+  async handle(job: Parameters<RunJobHandler>[0]): Promise<void> {
     const runId = job.data.run_id;
     const claimed = await this.runs.claim(runId, job.id);
+    if (claimed) this.metrics.jobStarted(job);
     if (!claimed) {
       const run = await this.runs.findById(runId);
       if (!run || TERMINAL_STATUSES.includes(run.status) || run.status === 'awaiting_consent') return;
@@ -84,6 +90,8 @@ export class RunWorker implements OnModuleInit {
     }
     const exec = new RunExecution(claimed, this.runs, this.events, this.config.runs.pollIntervalMs);
     this.live.set(runId, exec);
+    // Claimed while the shutdown was already aborting the others.
+    if (this.shutdown.isShuttingDown) exec.abort.abort('shutdown');
     const startUsage: TokenUsage = { ...claimed.usage };
     const onJobAbort = () => exec.abort.abort('lost');
     job.signal.addEventListener('abort', onJobAbort);
@@ -124,10 +132,7 @@ export class RunWorker implements OnModuleInit {
         exec.discard();
         return;
       }
-      if (reason === 'shutdown') {
-        await exec.flush();
-        throw new Error('The worker shut down; the run goes back to the queue', { cause: error });
-      }
+      if (reason === 'shutdown') return this.handBack(exec, run, job);
       await exec.flush();
       if (reason === 'timeout') {
         const ended = await this.runs.finish(run.id, ['running'], {
@@ -153,6 +158,32 @@ export class RunWorker implements OnModuleInit {
   private async resumeInput(data: RunJobData, userId: string) {
     if (data.resume?.kind !== 'resume' || !data.consent_request_id) return data.resume;
     return { ...data.resume, grants: await this.consents.grantsFor(data.consent_request_id, userId) };
+  }
+
+  /**
+   * The worker is shutting down mid-run: the run goes back to `queued` with a fresh job (same
+   * session group) that another worker picks up and resumes from the saved turns; this job then
+   * completes. No retry is spent, and the handover is in the run's events and messages.
+   */
+  private async handBack(exec: RunExecution, run: Run, job: Job<RunJobData>): Promise<void> {
+    await exec.flush();
+    const data: RunJobData = { ...job.data };
+    const handed = await this.runs.manager.transaction(async (manager) => {
+      const patch = { progress: exec.progress, state: exec.state, usage: exec.usage, modelUsed: exec.modelUsed };
+      if (!(await this.runs.requeue(manager, run.id, patch))) return false;
+      await this.runs.setJob(manager, run.id, await this.queue.send(manager, data, run.sessionId));
+      return true;
+    });
+    // Cancelled or ended elsewhere meanwhile: nothing to hand back.
+    if (!handed) return;
+    const message = 'The worker shut down; the run went back to the queue for another worker';
+    this.logger.log({ run_id: run.id }, message);
+    const stored = await this.runs.addMessage({ runId: run.id, userId: run.userId, agent: 'system', type: 'status', content: message });
+    await this.runs.appendEvents(run.id, [
+      { type: 'agent_message', data: { run_id: run.id, agent: 'system', message, type: 'status', timestamp: stored.createdAt.toISOString() } },
+      { type: 'run_status', data: { run_id: run.id, status: 'queued', reason: 'worker_shutdown' } },
+    ]);
+    this.events.flushed.next(run.id);
   }
 
   private async sweep(staleSeconds: number): Promise<void> {

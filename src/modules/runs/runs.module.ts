@@ -10,6 +10,7 @@ import { TeamsModule } from '../teams/teams.module';
 import { QueueHealthIndicator } from './queue.health';
 import { RunEvents } from './run-events';
 import { RunMessage } from './run-message.entity';
+import { RunMetrics } from './run-metrics';
 import { RunNotifier } from './run-notifier';
 import { RunOrchestrator } from './run-orchestrator';
 import { RunQueue } from './run-queue';
@@ -24,7 +25,7 @@ import { RunsService } from './runs.service';
 @Module({
   imports: [TypeOrmModule.forFeature([Run, RunMessage]), TerminusModule, AgentModule, ConsentModule, SessionsModule, TeamsModule, RealtimeModule, UserLimitsModule],
   controllers: [RunsController],
-  providers: [RunsService, RunsRealtime, RunsPlainWs, QueueHealthIndicator, RunsRepository, RunQueue, RunWorker, RunOrchestrator, RunEvents, RunNotifier],
+  providers: [RunsService, RunsRealtime, RunsPlainWs, QueueHealthIndicator, RunsRepository, RunQueue, RunWorker, RunOrchestrator, RunEvents, RunNotifier, RunMetrics],
   exports: [RunsService, RunQueue],
 })
 export class RunsModule {}

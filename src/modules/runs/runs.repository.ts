@@ -59,6 +59,16 @@ export class RunsRepository {
     return this.runs.find({ select: { id: true, eventSeq: true, createdAt: true }, where: [{ userId, status: In(ACTIVE) }, { userId, createdAt: MoreThanOrEqual(since) }] });
   }
 
+  /** Unfinished runs of every user by status (each status present, 0 when none): the runs_active metric. */
+  async countUnfinished(): Promise<Record<string, number>> {
+    const rows: Array<{ status: RunStatus; n: number }> = await this.runs.query(
+      `SELECT status, count(*)::int AS n FROM runs WHERE status IN ('queued', 'running', 'awaiting_consent') GROUP BY status`,
+    );
+    const counts: Record<string, number> = Object.fromEntries(ACTIVE.map((status) => [status, 0]));
+    for (const row of rows) counts[row.status] = row.n;
+    return counts;
+  }
+
   activeInSession(sessionId: string, userId: string): Promise<Run[]> {
     return this.runs.findBy({ sessionId, userId, status: In(ACTIVE) });
   }
@@ -114,6 +124,19 @@ export class RunsRepository {
 
   async setStatus(id: string, from: RunStatus[], status: RunStatus, manager: EntityManager = this.runs.manager): Promise<boolean> {
     const rows = await manager.query(`UPDATE runs SET status = $3, updated_at = now() WHERE id = $1 AND status = ANY($2) RETURNING id`, [id, from, status]);
+    return returnedRows(rows).length > 0;
+  }
+
+  /**
+   * Puts a running run back to `queued` (its worker is shutting down), saving its latest state
+   * (a flush skips that once the run is aborted); false when it is no longer running.
+   */
+  async requeue(manager: EntityManager, id: string, patch: { progress: RunProgress; state: RunState; usage: TokenUsage; modelUsed?: string }): Promise<boolean> {
+    const rows = await manager.query(
+      `UPDATE runs SET status = 'queued', updated_at = now(), progress = $2::jsonb, state = $3::jsonb, usage = $4::jsonb, model_used = coalesce($5, model_used)
+       WHERE id = $1 AND status = 'running' RETURNING id`,
+      [id, json(patch.progress), json(patch.state), json(patch.usage), patch.modelUsed ?? null],
+    );
     return returnedRows(rows).length > 0;
   }
 
