@@ -106,6 +106,15 @@ export class AppConfig {
   readonly defaultApiLimits: { maxSessions: number; maxRunsPerHour: number; maxTokensPerDay: number };
   readonly llmMaxOutputTokens: number;
   readonly webhookAllowPrivate: boolean;
+  /** Consent and run notifications (email, Slack, signed webhook); delivered by the run workers. */
+  readonly notifications: {
+    /** 0: no reminder. */
+    consentReminderBeforeSeconds: number;
+    retryLimit: number;
+    retryDelaySeconds: number;
+    retryDelayMaxSeconds: number;
+    httpTimeoutMs: number;
+  };
   readonly files: {
     driver: 'local' | 's3';
     dir: string;
@@ -214,6 +223,13 @@ export class AppConfig {
     };
     this.llmMaxOutputTokens = env.LLM_MAX_OUTPUT_TOKENS;
     this.webhookAllowPrivate = env.WEBHOOK_ALLOW_PRIVATE;
+    this.notifications = {
+      consentReminderBeforeSeconds: env.CONSENT_REMINDER_BEFORE,
+      retryLimit: env.NOTIFY_RETRY_LIMIT,
+      retryDelaySeconds: env.NOTIFY_RETRY_DELAY,
+      retryDelayMaxSeconds: env.NOTIFY_RETRY_DELAY_MAX,
+      httpTimeoutMs: env.NOTIFY_HTTP_TIMEOUT_MS,
+    };
     this.files = {
       driver: env.STORAGE_DRIVER,
       dir: env.FILE_STORAGE_DIR,
