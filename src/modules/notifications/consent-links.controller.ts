@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Public } from '../../common/auth/public.decorator';
 import { AppException } from '../../common/errors/app.exception';
@@ -11,7 +11,8 @@ import { confirmationBody, messageBody, sendPage } from './consent-link-page';
 import { ConsentLinksService, stateProblem } from './consent-links.service';
 import { ConsentLinkDecisionDto, mapLinkDecision } from './dto/consent-link.dto';
 
-const HTML_PAGE = { description: 'An HTML page', content: { 'text/html': { schema: { type: 'string' } } } };
+const html = (description: string) => ({ description, content: { 'text/html': { schema: { type: 'string' } } } });
+const TOKEN_QUERY = { name: 'token', type: String, required: true, description: 'The single-use token of the link, from the notification' };
 
 /**
  * The approve/reject links of consent notifications: no login (the single-use token is the
@@ -30,9 +31,10 @@ export class ConsentLinksController {
   @Public()
   @RawResponse()
   @ApiProduces('text/html')
-  @ApiQuery({ name: 'token', required: true, description: 'The link token from the notification' })
-  @ApiOkResponse(HTML_PAGE)
-  @ApiErrors(ErrorCode.Conflict)
+  @ApiQuery(TOKEN_QUERY)
+  @ApiOkResponse(html('The confirmation page: what the agent wants to do, and a button that POSTs the decision'))
+  @ApiResponse({ status: 404, ...html('The link is not valid (unknown, tampered, or for another request)') })
+  @ApiResponse({ status: 409, ...html('Already decided (or expired): the page says how') })
   async confirm(@Param('id', ParseIdPipe('Consent link')) id: string, @Query('token') token: string | undefined, @Res() res: Response): Promise<void> {
     try {
       const { link, request } = await this.links.find(id, typeof token === 'string' ? token : undefined);
@@ -46,13 +48,14 @@ export class ConsentLinksController {
 
   /**
    * Takes the link's decision (the same conditional decision as POST /chat/consent) and the
-   * paused reply or run resumes. A browser form gets an HTML page, other clients the envelope;
-   * a second use is 409 "already decided".
+   * paused reply or run resumes. A browser form (`Accept: text/html`) gets an HTML page with
+   * the same status, other clients the envelope; a second use is 409 "already decided", a token
+   * that does not belong to this request 404.
    */
   @Post(':id/decide')
   @Public()
   @ApiProduces('application/json', 'text/html')
-  @ApiQuery({ name: 'token', required: true, description: 'The link token from the notification' })
+  @ApiQuery(TOKEN_QUERY)
   @ApiEnvelope(ConsentLinkDecisionDto, { status: 200 })
   @ApiErrors(ErrorCode.Conflict)
   async decide(@Param('id', ParseIdPipe('Consent link')) id: string, @Query('token') token: string | undefined, @Req() req: Request, @Res() res: Response): Promise<void> {

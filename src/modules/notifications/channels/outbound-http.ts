@@ -27,7 +27,7 @@ export class DeliveryError extends Error {
  * Resolves like the default lookup, but refuses a host that resolves to a private address, at
  * connect time: a check before the request alone could be passed by DNS rebinding.
  */
-const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
+export const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
   dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
     if (error) return callback(error, '', 0);
     const blocked = addresses.find((entry) => isPrivate(entry.address));
