@@ -108,6 +108,8 @@ export class AppConfig {
   readonly webhookAllowPrivate: boolean;
   /** Consent and run notifications (email, Slack, signed webhook); delivered by the run workers. */
   readonly notifications: {
+    /** Base of the approve/reject links (an API route): PUBLIC_URL, else the mail links' base. */
+    linkBaseUrl: string;
     /** 0: no reminder. */
     consentReminderBeforeSeconds: number;
     retryLimit: number;
@@ -224,6 +226,7 @@ export class AppConfig {
     this.llmMaxOutputTokens = env.LLM_MAX_OUTPUT_TOKENS;
     this.webhookAllowPrivate = env.WEBHOOK_ALLOW_PRIVATE;
     this.notifications = {
+      linkBaseUrl: env.PUBLIC_URL ? env.PUBLIC_URL.replace(/\/+$/, '') : this.accounts.appUrl,
       consentReminderBeforeSeconds: env.CONSENT_REMINDER_BEFORE,
       retryLimit: env.NOTIFY_RETRY_LIMIT,
       retryDelaySeconds: env.NOTIFY_RETRY_DELAY,

@@ -88,7 +88,7 @@ describe('Notifications', () => {
     const { consentId } = await askConsent(sut, user, 'Signed report');
     const mail = await smtp.waitFor(mailFor(user, /^Approval needed: submit_document$/, 'Signed report'), 15_000);
     expect(mail.text).toContain('The agent is waiting for your decision on this action:');
-    expect(linkFrom(mail.text, 'Approve')).toMatch(new RegExp(`^${sut.config.accounts.appUrl}/api/v1/consents/${consentId}/decide\\?token=[\\w-]{43}$`));
+    expect(linkFrom(mail.text, 'Approve')).toMatch(new RegExp(`^${sut.config.notifications.linkBaseUrl}/api/v1/consents/${consentId}/decide\\?token=[\\w-]{43}$`));
 
     const call = await webhook.waitFor((c) => (c.body.data as { consent_request?: { id: string } })?.consent_request?.id === consentId);
     expect(verifySignature(call)).toBe(true);

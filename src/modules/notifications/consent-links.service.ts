@@ -37,7 +37,7 @@ export class ConsentLinksService {
       { ...common, decision: 'approve', tokenHash: hashToken(approve) },
       { ...common, decision: 'reject', tokenHash: hashToken(reject) },
     ]);
-    const base = `${this.config.accounts.appUrl}/api/v1/consents/${request.id}/decide?token=`;
+    const base = `${this.config.notifications.linkBaseUrl}/api/v1/consents/${request.id}/decide?token=`;
     return { approve: base + approve, reject: base + reject };
   }
 
