@@ -238,6 +238,18 @@ describe('Notifications', () => {
     ]);
   });
 
+  it('a run paused for consent resumes after its webhook\'s approve link, and acts once', async () => {
+    const runId = await startRun(sut, user, { session_id: await createSession(sut, user), task: 'Please submit a document titled Run report', team_id: 'general' });
+    await waitForRun(sut, user, runId, (run) => run.status === 'awaiting_consent', 45_000);
+    const call = await webhook.waitFor((c) => c.body.type === 'consent_request' && (c.body.data as { consent_request: { run_id: string } }).consent_request.run_id === runId);
+    expect(verifySignature(call)).toBe(true);
+    const approve = pathOf((call.body.data as { approve_url: string }).approve_url);
+    expect((await sut.http().post(approve).expect(200)).body.data).toMatchObject({ status: 'approved' });
+    expect((await waitForRun(sut, user, runId, undefined, 45_000)).status).toBe('completed');
+    expect(documents.received.filter((doc) => doc.title === 'Run report')).toHaveLength(1);
+    await sut.http().post(approve).expect(409);
+  });
+
   it('a delivery that cannot succeed fails once, recorded, without holding up the agent', async () => {
     const person = await createUser(sut);
     // Not verified, and a webhook without a secret: nothing to retry.

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, Repository } from 'typeorm';
+import { Repository } from 'typeorm';
 import { ConsentLink, LinkDecision } from './consent-link.entity';
 import { DeliveryStatus, NotificationChannel, NotificationDelivery, NotificationKind } from './notification-delivery.entity';
 
@@ -53,12 +53,5 @@ export class NotificationsRepository {
 
   async markSkipped(id: string): Promise<void> {
     await this.deliveries.update({ id }, { status: 'skipped' });
-  }
-
-  listForUser(userId: string, subjectIds?: string[]): Promise<NotificationDelivery[]> {
-    return this.deliveries.find({
-      where: { userId, ...(subjectIds ? { subjectId: In(subjectIds) } : {}) },
-      order: { createdAt: 'ASC' },
-    });
   }
 }
