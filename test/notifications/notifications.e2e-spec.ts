@@ -120,7 +120,7 @@ describe('Notifications', () => {
     const approve = pathOf(linkFrom(mail.text, 'Approve'));
 
     // GET only shows what would be decided.
-    const page = await sut.http().get(approve).expect(200);
+    const page = await sut.http().get(approve).set('Accept', 'text/html,application/xhtml+xml,*/*;q=0.8').expect(200);
     expect(page.headers['content-type']).toMatch(/^text\/html/);
     expect(page.headers['cache-control']).toBe('no-store');
     expect(page.headers['referrer-policy']).toBe('no-referrer');
@@ -128,7 +128,9 @@ describe('Notifications', () => {
     expect(page.text).toContain('Approve this action?');
     expect(page.text).toContain('<form method="post" action="decide?token=');
     expect(page.text).toContain('Link report');
-    await sut.http().get(approve).expect(200);
+    const view = await sut.http().get(approve).expect(200);
+    expect(view.headers['cache-control']).toBe('no-store');
+    expect(view.body.data).toMatchObject({ consent_request_id: consentId, decision: 'approve', status: 'pending', actions: [{ tool: 'submit_document' }] });
     const stillPending = await sut.http().get(`/api/v1/consents/${consentId}`).set(bearer(user.accessToken)).expect(200);
     expect(stillPending.body.data.status).toBe('pending');
 
@@ -148,7 +150,8 @@ describe('Notifications', () => {
     expect(again.text).toContain('Already decided');
     const envelope = await sut.http().post(approve).expect(409);
     expect(envelope.body).toMatchObject({ status: false, error: { code: 'CONFLICT', message: 'This consent request was already decided: approved' } });
-    expect((await sut.http().get(approve).expect(409)).text).toContain('already decided: approved');
+    expect((await sut.http().get(approve).set('Accept', 'text/html').expect(409)).text).toContain('already decided: approved');
+    expect((await sut.http().get(approve).expect(409)).body.error).toEqual({ code: 'CONFLICT', message: 'This consent request was already decided: approved' });
     // The reject link of the same mail cannot undo it.
     const reject = await sut.http().post(pathOf(linkFrom(mail.text, 'Reject'))).expect(409);
     expect(reject.body.error.code).toBe('CONFLICT');
@@ -166,7 +169,8 @@ describe('Notifications', () => {
 
     const tampered = `${approve.pathname}?token=${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`;
     expect((await sut.http().post(tampered).expect(404)).body).toMatchObject({ status: false, error: { code: 'RESOURCE_NOT_FOUND' } });
-    expect((await sut.http().get(tampered).expect(404)).text).toContain('This link is not valid');
+    expect((await sut.http().get(tampered).set('Accept', 'text/html').expect(404)).text).toContain('This link is not valid');
+    expect((await sut.http().get(tampered).expect(404)).body.error.code).toBe('RESOURCE_NOT_FOUND');
     await sut.http().post(`${approve.pathname}`).expect(404);
     await sut.http().post(`/api/v1/consents/not-a-uuid/decide?token=${token}`).expect(404);
 
@@ -194,6 +198,8 @@ describe('Notifications', () => {
     await subscribe(short, person, { consent_requests: ['email', 'webhook'] });
     const decidedEarly = await askConsent(short, person, 'Early report');
     const unanswered = await askConsent(short, person, 'Late report');
+    // Decided after its notification went out (one decided before that is simply not announced).
+    await waitForDeliveries(short, decidedEarly.consentId, (rows) => rows.filter((row) => row.kind === 'consent_request').every((row) => row.status === 'sent'));
     await short.http().post('/api/v1/chat/consent').set(bearer(person.accessToken)).send({ consent_request_id: decidedEarly.consentId, approved: false }).expect(200);
 
     const reminder = await smtp.waitFor(mailFor(person, /^Reminder: approval needed for submit_document$/, 'Late report'), 20_000);

@@ -169,12 +169,8 @@ describe('openapi.json', () => {
     const download = Object.entries(op.responses as Responses).some(
       ([status, response]) => status.startsWith('2') && Object.values(response.content ?? {}).some((media) => (media.schema as SchemaObject | undefined)?.format === 'binary'),
     );
-    // Pages for people (consent links) answer HTML, their errors included (DESIGN.md 4: not enveloped).
-    const page = (response: Responses[string]) => Boolean(response.content?.['text/html']);
-    const htmlRoute = Object.entries(op.responses as Responses).some(([status, response]) => status.startsWith('2') && page(response));
-    const raw = op.tags?.includes('health') || download || htmlRoute;
+    const raw = op.tags?.includes('health') || download;
     for (const [status, response] of Object.entries(op.responses as Responses)) {
-      if (htmlRoute && page(response)) continue;
       const schema = jsonSchema(response);
       if (status.startsWith('2') && !raw && !schema && !response.content?.['text/event-stream']) {
         problems.push(`${status} has no body: add @ApiEnvelope(Dto, ...) (routes returning an Envelope or writing the response)`);
