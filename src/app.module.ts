@@ -28,6 +28,7 @@ import { TeamsModule } from './modules/teams/teams.module';
 import { UsageModule } from './modules/usage/usage.module';
 import { SettingsModule } from './modules/settings/settings.module';
 import { FilesModule } from './modules/files/files.module';
+import { NotificationsModule } from './modules/notifications/notifications.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -69,6 +70,7 @@ export class AppModule implements NestModule {
         UsageModule,
         SettingsModule,
         FilesModule,
+        NotificationsModule,
         ...imports,
       ],
       providers: [

@@ -107,6 +107,17 @@ export class AppConfig {
   readonly defaultApiLimits: { maxSessions: number; maxRunsPerHour: number; maxTokensPerDay: number };
   readonly llmMaxOutputTokens: number;
   readonly webhookAllowPrivate: boolean;
+  /** Consent and run notifications (email, Slack, signed webhook); delivered by the run workers. */
+  readonly notifications: {
+    /** Base of the approve/reject links (an API route): PUBLIC_URL, else the mail links' base. */
+    linkBaseUrl: string;
+    /** 0: no reminder. */
+    consentReminderBeforeSeconds: number;
+    retryLimit: number;
+    retryDelaySeconds: number;
+    retryDelayMaxSeconds: number;
+    httpTimeoutMs: number;
+  };
   readonly files: {
     driver: 'local' | 's3';
     dir: string;
@@ -216,6 +227,14 @@ export class AppConfig {
     };
     this.llmMaxOutputTokens = env.LLM_MAX_OUTPUT_TOKENS;
     this.webhookAllowPrivate = env.WEBHOOK_ALLOW_PRIVATE;
+    this.notifications = {
+      linkBaseUrl: env.PUBLIC_URL ? env.PUBLIC_URL.replace(/\/+$/, '') : this.accounts.appUrl,
+      consentReminderBeforeSeconds: env.CONSENT_REMINDER_BEFORE,
+      retryLimit: env.NOTIFY_RETRY_LIMIT,
+      retryDelaySeconds: env.NOTIFY_RETRY_DELAY,
+      retryDelayMaxSeconds: env.NOTIFY_RETRY_DELAY_MAX,
+      httpTimeoutMs: env.NOTIFY_HTTP_TIMEOUT_MS,
+    };
     this.files = {
       driver: env.STORAGE_DRIVER,
       dir: env.FILE_STORAGE_DIR,

@@ -10,6 +10,13 @@ describe(validateEnv.name, () => {
     expect(env.CORS_ORIGINS).toEqual([]);
   });
 
+  it('reads notification settings: a reminder duration or 0 for none, retries and timeouts', () => {
+    expect(validateEnv({})).toMatchObject({ CONSENT_REMINDER_BEFORE: 6 * 3600, NOTIFY_RETRY_LIMIT: 5, NOTIFY_RETRY_DELAY: 10, NOTIFY_RETRY_DELAY_MAX: 3600, NOTIFY_HTTP_TIMEOUT_MS: 10_000 });
+    expect(validateEnv({ CONSENT_REMINDER_BEFORE: '0' }).CONSENT_REMINDER_BEFORE).toBe(0);
+    expect(validateEnv({ CONSENT_REMINDER_BEFORE: '30m' }).CONSENT_REMINDER_BEFORE).toBe(1800);
+    expect(() => validateEnv({ CONSENT_REMINDER_BEFORE: 'soon', NOTIFY_HTTP_TIMEOUT_MS: '5' })).toThrow(/CONSENT_REMINDER_BEFORE[\s\S]*NOTIFY_HTTP_TIMEOUT_MS/);
+  });
+
   it('names every bad variable in one message', () => {
     expect(() => validateEnv({ API_PORT: 'eighty', DATABASE_URL: 'mysql://x', JWT_ACCESS_TTL: 'soon' })).toThrow(
       expect.objectContaining({

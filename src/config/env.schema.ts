@@ -207,6 +207,23 @@ export const envSchema = z
     LLM_MAX_OUTPUT_TOKENS: int(4096, 1),
     // Lets user-supplied integration URLs point at private addresses or plain http (tests only).
     WEBHOOK_ALLOW_PRIVATE: bool(false),
+    // Notifications (README "Notifications"): a consent reminder this long before expiry (0: none),
+    // delivery retries with exponential backoff from the first delay, and the outbound HTTP timeout.
+    CONSENT_REMINDER_BEFORE: z
+      .string()
+      .default('6h')
+      .transform((value, ctx) => {
+        const seconds = value.trim() === '0' ? 0 : parseDuration(value);
+        if (seconds === undefined) {
+          ctx.addIssue({ code: 'custom', message: 'expected a duration such as 6h or 30m, or 0 for no reminder' });
+          return z.NEVER;
+        }
+        return seconds;
+      }),
+    NOTIFY_RETRY_LIMIT: int(5, 0),
+    NOTIFY_RETRY_DELAY: duration('10s'),
+    NOTIFY_RETRY_DELAY_MAX: duration('1h'),
+    NOTIFY_HTTP_TIMEOUT_MS: int(10_000, 100),
 
     // Files (README "Files"): local directory or any S3-compatible store.
     STORAGE_DRIVER: z.enum(['local', 's3']).default('local'),

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { ConsentAction } from '../consent/consent-request.entity';
 import { ConsentService } from '../consent/consent.service';
 import { mapConsentRequest } from '../consent/dto/consent.dto';
@@ -10,9 +10,15 @@ import { RunMetrics } from './run-metrics';
 import type { Run } from './run.entity';
 import { RunsRepository } from './runs.repository';
 
+/** Told of every run that ended (completed, failed, cancelled, timed out); never holds it up. */
+export type RunCompletionObserver = (run: Run) => void | Promise<void>;
+
 /** The last words of a run: its final event, and the owner's other sockets told it ended. */
 @Injectable()
 export class RunNotifier {
+  private readonly logger = new Logger(RunNotifier.name);
+  private readonly observers: RunCompletionObserver[] = [];
+
   constructor(
     private readonly events: RunEvents,
     private readonly runs: RunsRepository,
@@ -28,6 +34,16 @@ export class RunNotifier {
     await this.events.append(run.id, 'run_completed', data);
     // Sockets that subscribed to the run get it from the event log, in order; the rest here.
     this.realtime.toUserExcept(run.userId, runRoom(run.id), 'run_completed', { id: 0, run_id: run.id, ...data });
+    for (const observer of this.observers) {
+      void Promise.resolve()
+        .then(() => observer(run))
+        .catch((error) => this.logger.warn({ err: error, run_id: run.id }, 'Run completion observer failed'));
+    }
+  }
+
+  /** Notifications follow run endings without Runs knowing them. */
+  observe(observer: RunCompletionObserver): void {
+    this.observers.push(observer);
   }
 
   /**

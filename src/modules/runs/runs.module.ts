@@ -26,6 +26,6 @@ import { RunsService } from './runs.service';
   imports: [TypeOrmModule.forFeature([Run, RunMessage]), TerminusModule, AgentModule, ConsentModule, SessionsModule, TeamsModule, RealtimeModule, UserLimitsModule],
   controllers: [RunsController],
   providers: [RunsService, RunsRealtime, RunsPlainWs, QueueHealthIndicator, RunsRepository, RunQueue, RunWorker, RunOrchestrator, RunEvents, RunNotifier, RunMetrics],
-  exports: [RunsService, RunQueue],
+  exports: [RunsService, RunQueue, RunNotifier],
 })
 export class RunsModule {}

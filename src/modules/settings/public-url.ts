@@ -10,7 +10,8 @@ for (const [net, prefix] of [['::', 127], ['fc00::', 7], ['fe80::', 10], ['ff00:
   PRIVATE.addSubnet(net, prefix, 'ipv6');
 }
 
-function isPrivate(address: string): boolean {
+/** Whether an IP address is loopback, private, link-local or otherwise not on the public internet. */
+export function isPrivate(address: string): boolean {
   // An IPv4-mapped IPv6 address (::ffff:10.0.0.1) is judged as the IPv4 address it carries.
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
   if (mapped) return PRIVATE.check(mapped, 'ipv4');
