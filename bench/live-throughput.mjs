@@ -2,6 +2,8 @@
 // for the built server, next to bench/hello-world.mjs (bare NestJS on Express) in the same run.
 // The two are measured one after the other, never at once, alternating for BENCH_ROUNDS rounds
 // (default 2); the ratio uses the median req/s of each. The server's stdout goes to a file.
+// Also measured each round: the hello-world with the server's Express middleware in the same
+// order (HELLO_STACK=same), and the ratio against it.
 // Env: BENCH_CONNECTIONS (50), BENCH_DURATION (10), BENCH_WARMUP (3), BENCH_LOG_LEVEL (info).
 // Usage (repo root, after `npm run build`): node bench/live-throughput.mjs
 import path from 'node:path';
@@ -48,6 +50,7 @@ async function main() {
   try {
     for (let round = 1; round <= ROUNDS; round++) {
       rows.push({ round, ...(await measure('hello-world', 'bench/hello-world.mjs', {}, path.join(dir, 'hello.log'))) });
+      rows.push({ round, ...(await measure('hello-world+stack', 'bench/hello-world.mjs', { HELLO_STACK: 'same' }, path.join(dir, 'hello.log'))) });
       rows.push({ round, ...(await measure('agent-backend', 'dist/src/main.js', { DATABASE_URL: db.url }, logFile)) });
     }
   } finally {
@@ -55,6 +58,7 @@ async function main() {
   }
   const rps = (app) => median(rows.filter((r) => r.app === app).map((r) => r.req_per_s));
   const ratio = rps('agent-backend') / rps('hello-world');
+  const stackRatio = rps('agent-backend') / rps('hello-world+stack');
   const summary = {
     bench: 'live-throughput',
     date: new Date().toISOString(),
@@ -63,8 +67,10 @@ async function main() {
     duration_s: DURATION,
     warmup_s: WARMUP,
     hello_world_req_per_s: rps('hello-world'),
+    hello_world_same_stack_req_per_s: rps('hello-world+stack'),
     agent_backend_req_per_s: rps('agent-backend'),
     ratio: Math.round(ratio * 1000) / 1000,
+    ratio_same_stack: Math.round(stackRatio * 1000) / 1000,
     target: `>= ${TARGET_RATIO}`,
     target_met: ratio >= TARGET_RATIO,
     rows,
@@ -73,6 +79,7 @@ async function main() {
   console.log(JSON.stringify(summary, null, 2));
   console.log(`\n${markdownTable(rows.map(({ round, app, req_per_s, p50_ms, p99_ms, non_2xx, errors }) => ({ round, app, req_per_s, p50_ms, p99_ms, non_2xx, errors })))}`);
   console.log(`\nratio agent-backend / hello-world = ${summary.ratio} (target ${summary.target}: ${summary.target_met ? 'met' : 'NOT met'})`);
+  console.log(`ratio agent-backend / hello-world with the same Express middleware = ${summary.ratio_same_stack} (${stackRatio >= TARGET_RATIO ? 'met' : 'NOT met'})`);
 }
 
 run(main);
