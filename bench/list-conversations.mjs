@@ -70,7 +70,8 @@ function seed(db, userIds) {
                          (1, 'assistant', repeat('The weather on Mars is cold and dusty. ', 8))) AS r(k, role, content)`,
     );
   }
-  psqlOn(db, 'VACUUM ANALYZE conversations; VACUUM ANALYZE messages;');
+  psqlOn(db, 'VACUUM ANALYZE conversations');
+  psqlOn(db, 'VACUUM ANALYZE messages');
 }
 
 async function measure(proc, label, requestPath, token) {
