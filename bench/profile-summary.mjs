@@ -1,6 +1,8 @@
 // Summarises a V8 .cpuprofile (node --cpu-prof): top functions by self time and by inclusive
 // time, and self time by package (node_modules/<pkg>, our dist/src files, node internals).
 // Samples before --skip-ms (start-up) are dropped, or all but the last --last-ms. Prints markdown.
+// The last table lists our own functions (dist/src) by inclusive time: where the project's code
+// spends, callees included.
 // Usage: node bench/profile-summary.mjs <file.cpuprofile> [--top 25] [--skip-ms 0 | --last-ms N]
 import { readFileSync } from 'node:fs';
 
@@ -77,3 +79,4 @@ console.log(`profile ${file}: ${(total / 1000).toFixed(0)} ms sampled (${LAST_MS
 table('Self time by package', byPackage, TOP);
 table('Self time by function', bySelf, TOP);
 table('Inclusive time by function (excluding (root)/(program))', new Map([...inclusive].filter(([k]) => !k.startsWith('(root)'))), TOP);
+table('Inclusive time of our own functions (dist/src)', new Map([...inclusive].filter(([k]) => k.includes(' ours:'))), TOP);
