@@ -103,7 +103,9 @@ async function main() {
     process.stderr.write(`seeded ${ROWS} conversations for ${1 + OTHER_USERS} users in ${((performance.now() - seedStart) / 1000).toFixed(1)} s\n`);
 
     // Correctness first: the page is the owner's, newest first, with counts and previews.
-    const check = await fetch(`${proc.url}/api/v1/chat/conversations`, { headers: { authorization: `Bearer ${owner.access_token}` } });
+    // A kept-alive socket may have been closed by the server while seeding (keep-alive timeout): retry once.
+    const getFirstPage = () => fetch(`${proc.url}/api/v1/chat/conversations`, { headers: { authorization: `Bearer ${owner.access_token}` }, signal: AbortSignal.timeout(30_000) });
+    const check = await getFirstPage().catch(getFirstPage);
     const body = await check.json();
     if (check.status !== 200 || body.pagination?.total !== ROWS || body.data?.length !== 20 || body.data[0].title !== 'Conversation 1' || body.data[0].message_count !== 2) {
       throw new Error(`unexpected first page: ${check.status} ${JSON.stringify(body).slice(0, 400)}`);
