@@ -42,8 +42,11 @@ type ModuleImport = NonNullable<DynamicModule['imports']>[number];
 
 @Module({})
 export class AppModule implements NestModule {
+  constructor(private readonly config: AppConfig) {}
+
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(WorkerRoleMiddleware).forRoutes('{*path}');
+    // Only worker instances refuse routes: API instances do not pay a middleware per request for it.
+    if (this.config.role === 'worker') consumer.apply(WorkerRoleMiddleware).forRoutes('{*path}');
   }
 
   static forRoot({ config, databaseUrl, imports = [] }: AppModuleOptions): DynamicModule {

@@ -4,6 +4,7 @@ import { ApiExtension } from '@nestjs/swagger';
 import { Observable, map } from 'rxjs';
 import { OPENAPI_MARKERS } from '../openapi/api-docs.decorators';
 import { Envelope, SuccessBody } from './envelope';
+import { routeMetadataReader } from './route-metadata';
 
 const RAW_RESPONSE = 'raw-response';
 
@@ -12,12 +13,15 @@ export const RawResponse = () => applyDecorators(SetMetadata(RAW_RESPONSE, true)
 
 @Injectable()
 export class EnvelopeInterceptor implements NestInterceptor {
-  constructor(private readonly reflector: Reflector) {}
+  private readonly isRaw: (context: ExecutionContext) => boolean | undefined;
+
+  constructor(reflector: Reflector) {
+    this.isRaw = routeMetadataReader<boolean>(reflector, RAW_RESPONSE);
+  }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
-    const raw = this.reflector.getAllAndOverride<boolean>(RAW_RESPONSE, [context.getHandler(), context.getClass()]);
-    if (raw) return next.handle();
+    if (this.isRaw(context)) return next.handle();
     return next.handle().pipe(map((value: unknown) => wrap(value)));
   }
 }

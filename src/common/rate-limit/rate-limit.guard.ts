@@ -11,6 +11,7 @@ import {
 } from '@nestjs/throttler';
 import type { Request } from 'express';
 import { AppConfig } from '../../config/app-config';
+import { routeMetadataReader } from '../http/route-metadata';
 import type { AuthUser } from '../auth/auth-user';
 import { AUTH_RATE_LIMIT } from './auth-rate-limit.decorator';
 
@@ -18,6 +19,9 @@ import { AUTH_RATE_LIMIT } from './auth-rate-limit.decorator';
 export function budgetKey(throttler: string, budget: 'api' | 'auth', tracker: string): string {
   return `throttle:${throttler}:${budget}:${tracker}`;
 }
+
+/** `THROTTLER_SKIP` of @nestjs/throttler (not exported from its index): `@SkipThrottle()` sets it + the throttler's name. */
+const THROTTLER_SKIP = 'THROTTLER:SKIP';
 
 export const userTracker = (userId: string) => `user:${userId}`;
 
@@ -28,6 +32,9 @@ export const userTracker = (userId: string) => `user:${userId}`;
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
+  private readonly isAuthRoute: (context: ExecutionContext) => boolean | undefined;
+  private readonly isSkipped: (context: ExecutionContext) => boolean | undefined;
+
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
     @InjectThrottlerStorage() storage: ThrottlerStorage,
@@ -35,11 +42,19 @@ export class RateLimitGuard extends ThrottlerGuard {
     private readonly config: AppConfig,
   ) {
     super(options, storage, reflector);
+    this.isAuthRoute = routeMetadataReader<boolean>(reflector, AUTH_RATE_LIMIT);
+    // One throttler ('default'): @SkipThrottle() marks it skipped (health probes, /metrics).
+    this.isSkipped = routeMetadataReader<boolean>(reflector, `${THROTTLER_SKIP}default`);
+  }
+
+  /** Skipped routes and non-HTTP contexts leave before the throttler's per-request lookups. */
+  protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
+    return Promise.resolve(context.getType() !== 'http' || this.isSkipped(context) === true);
   }
 
   protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
     if (props.context.getType() !== 'http') return true;
-    const isAuth = this.reflector.getAllAndOverride<boolean>(AUTH_RATE_LIMIT, [props.context.getHandler(), props.context.getClass()]);
+    const isAuth = this.isAuthRoute(props.context);
     const budget = isAuth ? 'auth' : 'api';
     return super.handleRequest({
       ...props,

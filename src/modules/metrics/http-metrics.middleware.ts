@@ -1,9 +1,11 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
+import { isProbeRequest } from '../../common/http/probe-paths';
 import { AppMetrics } from './app-metrics';
 
 /**
- * Times every request and labels it by the matched route's template (`/api/v1/chat/
+ * Times every request except probes and scrapes (a timer and a close listener each, for series
+ * nobody reads), and labels it by the matched route's template (`/api/v1/chat/
  * conversations/:id`), never the raw path, so ids cannot explode the series count.
  */
 @Injectable()
@@ -11,6 +13,7 @@ export class HttpMetricsMiddleware implements NestMiddleware {
   constructor(private readonly metrics: AppMetrics) {}
 
   use(req: Request, res: Response, next: NextFunction): void {
+    if (isProbeRequest(req.originalUrl)) return next();
     const end = this.metrics.httpDuration.startTimer();
     res.once('close', () => {
       const route = (req.route as { path?: unknown } | undefined)?.path;
