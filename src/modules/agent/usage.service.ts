@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { AppConfig } from '../../config/app-config';
-import type { TokenUsage } from '../chat/message.entity';
+import type { TokenUsage } from './agent.types';
 import { UserLimitsService } from '../settings/user-limits.service';
 import { UsageRepository } from './usage.repository';
 

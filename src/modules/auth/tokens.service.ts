@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { AppConfig } from '../../config/app-config';
-import type { Role } from '../users/user.entity';
+import type { Role } from '../../common/auth/role';
 
 /** Claims of our access tokens (besides iss, aud, exp, iat, jti). */
 export interface AccessTokenClaims {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { MessageStatus, StoredToolCall, StoredToolResult, TokenUsage } from './message.entity';
+import type { MessageStatus } from './message.entity';
+import type { StoredToolCall, StoredToolResult, TokenUsage } from '../agent/agent.types';
 import type { ReplyEvent } from './reply-event';
 
 export interface ReplyProgress {

@@ -4,7 +4,7 @@ import { ShutdownService } from '../../common/lifecycle/shutdown.service';
 import { AppConfig } from '../../config/app-config';
 import { providerFailure } from '../agent/completion.service';
 import { UsageService } from '../agent/usage.service';
-import type { TokenUsage } from '../chat/message.entity';
+import type { TokenUsage } from '../agent/agent.types';
 import { RunEvents } from './run-events';
 import { RunExecution } from './run-execution';
 import { RunNotifier } from './run-notifier';

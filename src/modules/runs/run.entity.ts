@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-import type { TokenUsage } from '../chat/message.entity';
+import type { TokenUsage } from '../agent/agent.types';
 import { Session } from '../sessions/session.entity';
 import type { Orchestration, TeamAgent } from '../teams/team.entity';
 

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { Role, User } from './user.entity';
+import { Role } from '../../common/auth/role';
+import { User } from './user.entity';
 
 export interface NewUser {
   email: string;
