@@ -6,7 +6,7 @@ import { Role } from '../../common/auth/role';
 import { User } from '../users/user.entity';
 import { UsersRepository } from '../users/users.repository';
 import { UpdateUserDto } from './dto/admin.dto';
-import { ApiLimits, UserLimitsService } from '../settings/user-limits.service';
+import { ApiLimits, UserLimitsService } from '../user-settings/user-limits.service';
 
 @Injectable()
 export class AdminService {

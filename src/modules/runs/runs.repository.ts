@@ -5,7 +5,8 @@ import { returnedRows } from '../../database/pg-errors';
 import type { TokenUsage } from '../agent/agent.types';
 import { RUN_QUEUE } from './run-queue';
 import { RunMessage, RunMessageType } from './run-message.entity';
-import { Run, RunProgress, RunState, RunStatus, TeamResult, TeamSnapshot } from './run.entity';
+import type { TeamSnapshot } from '../teams/team.entity';
+import { Run, RunProgress, RunState, RunStatus, TeamResult } from './run.entity';
 
 export interface StoredRunEvent {
   seq: number;
