@@ -100,8 +100,8 @@ describe('Access tokens: HTTP, Socket.IO and plain WebSocket agree', () => {
     const socket = await new TestSocket(sut.url, { auth: { token } }).connect();
     try {
       const ack = await socket.emit('create_room', { title: 'cross-transport' });
-      expect(ack.ok).toBe(true);
-      const roomId = (ack as { data: { room_id: string } }).data.room_id;
+      if (!ack.ok) throw new Error(`create_room refused: ${ack.error.code}`);
+      const roomId = String(ack.data.room_id);
       await sut.http().get(`/api/v1/chat/conversations/${roomId}`).set(bearer(token)).expect(200);
     } finally {
       socket.close();
