@@ -1,6 +1,8 @@
+import type { Role } from '../common/auth/role';
 import type { Env } from './env.schema';
 
-export type MappedRole = 'user' | 'admin';
+/** One of our roles, as configuration names it. */
+export type MappedRole = `${Role}`;
 
 /** One OpenID Connect identity provider we sign users in with. */
 export interface OidcProviderConfig {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { hashToken } from '../../src/modules/auth/tokens.service';
-import { Role } from '../../src/modules/users/user.entity';
+import { Role } from '../../src/common/auth/role';
 import { UsersRepository } from '../../src/modules/users/users.repository';
 import { createTestApp, TestApp } from '../helpers/app';
 import { startTestSmtp, TestSmtp, tokenFrom } from '../helpers/smtp';

@@ -1,4 +1,4 @@
-import type { Role, User } from '../../modules/users/user.entity';
+import type { Role } from './role';
 
 /** The caller of a request, as the auth guard resolved it (see @CurrentUser()). */
 export interface AuthUser {
@@ -13,11 +13,4 @@ export interface AuthUser {
   sessionId?: string;
   /** How the token arrived: cookie-authenticated writes must carry the CSRF token. */
   via: 'bearer' | 'cookie';
-  /** The account row the guard loaded for this request (GET /auth/me answers it, no second query). */
-  account: User;
-}
-
-/** The caller from the account row the authentication step loaded. */
-export function authUserOf(account: User, via: AuthUser['via'], sessionId?: string): AuthUser {
-  return { id: account.id, email: account.email, username: account.username, roles: account.roles, sessionId, via, account };
 }

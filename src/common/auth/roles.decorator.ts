@@ -1,5 +1,5 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
-import type { Role } from '../../modules/users/user.entity';
+import type { Role } from './role';
 import { ErrorCode } from '../errors/error-code';
 import { ApiErrors } from '../openapi/api-docs.decorators';
 

@@ -8,7 +8,7 @@ import { Roles } from '../auth/roles.decorator';
 import { ErrorCode } from '../errors/error-code';
 import { RawResponse } from '../http/envelope.interceptor';
 import { SkipRateLimit } from '../rate-limit/skip-rate-limit.decorator';
-import { Role } from '../../modules/users/user.entity';
+import { Role } from '../auth/role';
 import { ApiEnvelope, ApiErrors, ApiEventStream } from './api-docs.decorators';
 import { finalizeOpenApiDocument, openApiConfig } from './openapi-document';
 

@@ -8,7 +8,7 @@ import { Envelope } from '../../common/http/envelope';
 import { ParseIdPipe } from '../../common/http/parse-id.pipe';
 import { ApiEnvelope, ApiErrors } from '../../common/openapi/api-docs.decorators';
 import { mapUser, UserDto } from '../users/dto/user.dto';
-import { Role } from '../users/user.entity';
+import { Role } from '../../common/auth/role';
 import { AdminService } from './admin.service';
 import { AdminUserDto, ListUsersQueryDto, UpdateUserDto } from './dto/admin.dto';
 

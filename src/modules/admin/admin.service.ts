@@ -2,10 +2,11 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { RefreshTokensRepository } from '../auth/refresh-tokens.repository';
-import { Role, User } from '../users/user.entity';
+import { Role } from '../../common/auth/role';
+import { User } from '../users/user.entity';
 import { UsersRepository } from '../users/users.repository';
 import { UpdateUserDto } from './dto/admin.dto';
-import { ApiLimits, UserLimitsService } from '../settings/user-limits.service';
+import { ApiLimits, UserLimitsService } from '../user-settings/user-limits.service';
 
 @Injectable()
 export class AdminService {

@@ -1,7 +1,7 @@
 import type { StructuredToolInterface } from '@langchain/core/tools';
 import type { ConsentGrant } from '../consent/consent-hooks';
 import type { ConsentAction, ConsentDecision } from '../consent/consent-request.entity';
-import type { StoredToolCall, StoredToolResult, TokenUsage } from '../chat/message.entity';
+import type { StoredToolCall, StoredToolResult, TokenUsage } from './agent.types';
 
 /** What an agent run produces, independent of LangGraph's stream shapes. */
 export type AgentEvent =

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { ConsentModule } from '../consent/consent.module';
 import { FilesModule } from '../files/files.module';
-import { UserLimitsModule } from '../settings/user-limits.module';
+import { UserLimitsModule } from '../user-settings/user-limits.module';
 import { AgentService } from './agent.service';
 import { checkpointerProvider } from './checkpointer.provider';
 import { CompletionService } from './completion.service';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { TokenUsage } from '../chat/message.entity';
+import type { TokenUsage } from './agent.types';
 
 /** usage_daily: tokens per user per UTC day. */
 @Injectable()

@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { AppConfig } from '../../config/app-config';
-import type { TokenUsage } from '../chat/message.entity';
-import { UserLimitsService } from '../settings/user-limits.service';
+import type { TokenUsage } from './agent.types';
+import { UserLimitsService } from '../user-settings/user-limits.service';
 import { UsageRepository } from './usage.repository';
 
 /** Token usage per user per UTC day, and the daily budget checked before any model call. */

@@ -12,6 +12,7 @@ import { ApiEnvelope, ApiErrors } from '../../common/openapi/api-docs.decorators
 import { AuthRateLimit } from '../../common/rate-limit/auth-rate-limit.decorator';
 import { AppConfig } from '../../config/app-config';
 import { mapUser, UserDto } from '../users/dto/user.dto';
+import type { AuthenticatedUser } from './authenticated-user';
 import { AuthCookies } from './auth-cookies';
 import { AuthResponses } from './auth-responses';
 import { AuthService, IssuedTokens } from './auth.service';
@@ -90,7 +91,7 @@ export class AuthController {
   /** The signed-in user's profile. */
   @Get('me')
   @ApiBearerAuth()
-  me(@CurrentUser() user: AuthUser): UserDto {
+  me(@CurrentUser() user: AuthenticatedUser): UserDto {
     return mapUser(user.account);
   }
 

@@ -16,15 +16,14 @@ import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { RolesGuard } from './guards/roles.guard';
-import { JwtStrategy } from './jwt.strategy';
 import { PasswordsService } from './passwords.service';
 import { RefreshFamily } from './refresh-family.entity';
 import { RefreshToken } from './refresh-token.entity';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
+import { SessionChecks } from './session-checks';
 import { TokensService } from './tokens.service';
 import { AuthCode } from './sso/auth-code.entity';
 import { AuthState } from './sso/auth-state.entity';
-import { AzureBearerStrategy } from './sso/azure-bearer.strategy';
 import { AzureTokenVerifier } from './sso/azure-tokens';
 import { OidcCallbackGuard } from './sso/oidc-callback.guard';
 import { OidcCallbackStrategy } from './sso/oidc-callback.strategy';
@@ -49,13 +48,12 @@ import { SsoService } from './sso/sso.service';
     TokensService,
     PasswordsService,
     RefreshTokensRepository,
-    JwtStrategy,
+    SessionChecks,
     JwtAuthGuard,
     OidcClients,
     SsoRepository,
     SsoService,
     AzureTokenVerifier,
-    AzureBearerStrategy,
     OidcCallbackStrategy,
     OidcCallbackGuard,
     RolesGuard,

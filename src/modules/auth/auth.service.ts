@@ -4,7 +4,8 @@ import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { AppConfig } from '../../config/app-config';
 import { isUniqueViolation } from '../../database/pg-errors';
-import { Role, User } from '../users/user.entity';
+import { User } from '../users/user.entity';
+import { initialLocalRoles } from '../users/user-roles';
 import { UsersRepository } from '../users/users.repository';
 import { AccountsService } from './accounts/accounts.service';
 import { PasswordsService } from './passwords.service';
@@ -47,8 +48,8 @@ export class AuthService {
         username: input.username,
         displayName: input.name?.trim() || null,
         passwordHash,
-        // Never a role from the email: nobody has verified it (admins: npm run admin:grant).
-        roles: [Role.User],
+        // Admins: npm run admin:grant (see initialLocalRoles).
+        roles: initialLocalRoles(),
         authProvider: 'local',
       });
     } catch (error) {

@@ -3,7 +3,7 @@ import { JwtService } from '@nestjs/jwt';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { hashToken } from '../../common/crypto/hash-token';
 import { AppConfig } from '../../config/app-config';
-import type { Role } from '../users/user.entity';
+import type { Role } from '../../common/auth/role';
 
 /** Claims of our access tokens (besides iss, aud, exp, iat, jti). */
 export interface AccessTokenClaims {

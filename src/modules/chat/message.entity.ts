@@ -1,27 +1,9 @@
 import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { StoredToolCall, StoredToolResult, TokenUsage } from '../agent/agent.types';
 import { Conversation } from './conversation.entity';
 
 export type MessageRole = 'user' | 'assistant';
 export type MessageStatus = 'streaming' | 'complete' | 'interrupted' | 'awaiting_consent' | 'error';
-
-export interface StoredToolCall {
-  id: string;
-  name: string;
-  arguments: Record<string, unknown>;
-}
-
-export interface StoredToolResult {
-  tool_call_id: string;
-  name: string;
-  content: string;
-  status: 'success' | 'error';
-}
-
-export interface TokenUsage {
-  input_tokens: number;
-  output_tokens: number;
-  total_tokens: number;
-}
 
 @Entity('messages')
 @Check('messages_role_check', `role IN ('user', 'assistant')`)

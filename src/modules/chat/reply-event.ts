@@ -1,6 +1,7 @@
 import type { ErrorCode } from '../../common/errors/error-code';
 import type { ConsentRequestDto } from '../consent/dto/consent.dto';
-import type { MessageStatus, StoredToolCall, StoredToolResult, TokenUsage } from './message.entity';
+import type { StoredToolCall, StoredToolResult, TokenUsage } from '../agent/agent.types';
+import type { MessageStatus } from './message.entity';
 
 /** Each streaming event's payload, the same on SSE and both sockets (DESIGN.md section 6). */
 export type ReplyEventData = {

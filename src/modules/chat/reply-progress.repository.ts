@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { returnedRows } from '../../database/pg-errors';
-import type { MessageStatus, StoredToolCall, StoredToolResult, TokenUsage } from './message.entity';
+import type { StoredToolCall, StoredToolResult, TokenUsage } from '../agent/agent.types';
+import type { MessageStatus } from './message.entity';
 import type { ReplyEvent } from './reply-event';
 
 export interface ReplyProgress {

@@ -8,7 +8,8 @@ import { UsageService } from '../agent/usage.service';
 import { ConsentService } from '../consent/consent.service';
 import { mapConsentRequest } from '../consent/dto/consent.dto';
 import { ConversationsRepository } from './conversations.repository';
-import type { MessageStatus, StoredToolCall, StoredToolResult, TokenUsage } from './message.entity';
+import type { MessageStatus } from './message.entity';
+import type { StoredToolCall, StoredToolResult, TokenUsage } from '../agent/agent.types';
 import { ReplyProgressRepository } from './reply-progress.repository';
 import { LiveReply, ReplyStreams } from './reply-streams';
 

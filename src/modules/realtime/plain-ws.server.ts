@@ -8,7 +8,7 @@ import type { AuthUser } from '../../common/auth/auth-user';
 import { normalizeError } from '../../common/errors/error-body';
 import { ShutdownService } from '../../common/lifecycle/shutdown.service';
 import { AppConfig } from '../../config/app-config';
-import { AccessTokenVerifier } from '../auth/access-token.verifier';
+import { AccessTokenVerifier, bearerToken } from '../auth/access-token.verifier';
 import { AuthCookies } from '../auth/auth-cookies';
 import { ConnectionLimiter } from './connection-limiter';
 import { isAllowedOrigin } from './realtime-io.adapter';
@@ -185,8 +185,8 @@ export class PlainWsServer implements OnApplicationBootstrap, OnModuleDestroy {
   private tokenOf(req: IncomingMessage): { token?: string; via: AuthUser['via'] } {
     const query = urlOf(req)?.searchParams.get('token');
     if (query) return { token: query.replace(/^Bearer\s+/i, ''), via: 'bearer' };
-    const header = req.headers.authorization;
-    if (header?.match(/^Bearer\s+/i)) return { token: header.replace(/^Bearer\s+/i, ''), via: 'bearer' };
+    const header = bearerToken(req.headers.authorization);
+    if (header) return { token: header, via: 'bearer' };
     if (this.config.auth.cookies) {
       const cookie = parseCookies(req.headers.cookie)[this.cookies.names.access];
       if (cookie) return { token: cookie, via: 'cookie' };
@@ -198,8 +198,7 @@ export class PlainWsServer implements OnApplicationBootstrap, OnModuleDestroy {
   private async checkSessions(): Promise<void> {
     try {
       for (const { connection, socket } of [...this.live.values()]) {
-        const { id, sessionId } = connection.user;
-        if (sessionId && !(await this.verifier.isActive(id, sessionId))) {
+        if (!(await this.verifier.isActive(connection.user))) {
           socket.close(POLICY_VIOLATION, 'AUTHENTICATION_REQUIRED: the session has ended');
         }
       }

@@ -85,7 +85,7 @@ export interface ClientToServerEvents {
 }
 
 export interface SocketData {
-  user: AuthUser & { sessionId: string };
+  user: AuthUser;
   /** Access token expiry, seconds since the epoch. */
   expiresAt: number;
 }

@@ -204,7 +204,7 @@ export class RealtimeGateway implements OnGatewayInit<RealtimeNamespace>, OnGate
       }
       for (const sockets of sessions.values()) {
         const { user } = sockets[0].data;
-        if (await this.verifier.isActive(user.id, user.sessionId)) continue;
+        if (await this.verifier.isActive(user)) continue;
         for (const socket of sockets) this.endSession(socket, { code: ErrorCode.AuthenticationRequired, message: 'The session has ended (signed out or account disabled)' });
       }
       const live = [...this.namespace.sockets.values()].filter((socket) => socket.connected && socket.data.user);

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { TokenUsage } from '../chat/message.entity';
+import type { TokenUsage } from '../agent/agent.types';
 import type { RunMessageType } from './run-message.entity';
 import type { Run, RunProgress, RunState } from './run.entity';
 import type { RunEvents } from './run-events';

@@ -1,19 +1,11 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-import type { TokenUsage } from '../chat/message.entity';
+import type { TokenUsage } from '../agent/agent.types';
 import { Session } from '../sessions/session.entity';
-import type { Orchestration, TeamAgent } from '../teams/team.entity';
+import type { TeamSnapshot } from '../teams/team.entity';
 
 export const RUN_STATUSES = ['queued', 'running', 'awaiting_consent', 'completed', 'failed', 'cancelled', 'timed_out'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 export const TERMINAL_STATUSES: RunStatus[] = ['completed', 'failed', 'cancelled', 'timed_out'];
-
-export interface TeamSnapshot {
-  id: string | null;
-  slug: string;
-  name: string;
-  agents: TeamAgent[];
-  orchestration: Orchestration;
-}
 
 export interface RunProgress {
   current_step: string;

@@ -4,7 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AgentModule } from '../agent/agent.module';
 import { ConsentModule } from '../consent/consent.module';
 import { RealtimeModule } from '../realtime/realtime.module';
-import { UserLimitsModule } from '../settings/user-limits.module';
+import { UserLimitsModule } from '../user-settings/user-limits.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { TeamsModule } from '../teams/teams.module';
 import { QueueHealthIndicator } from './queue.health';

@@ -2,10 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, MoreThanOrEqual, Repository } from 'typeorm';
 import { returnedRows } from '../../database/pg-errors';
-import type { TokenUsage } from '../chat/message.entity';
+import type { TokenUsage } from '../agent/agent.types';
 import { RUN_QUEUE } from './run-queue';
 import { RunMessage, RunMessageType } from './run-message.entity';
-import { Run, RunProgress, RunState, RunStatus, TeamResult, TeamSnapshot } from './run.entity';
+import type { TeamSnapshot } from '../teams/team.entity';
+import { Run, RunProgress, RunState, RunStatus, TeamResult } from './run.entity';
 
 export interface StoredRunEvent {
   seq: number;

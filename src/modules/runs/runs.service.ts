@@ -4,7 +4,7 @@ import { ErrorCode } from '../../common/errors/error-code';
 import { AppConfig } from '../../config/app-config';
 import { UsageService } from '../agent/usage.service';
 import { SessionsService } from '../sessions/sessions.service';
-import { UserLimitsService } from '../settings/user-limits.service';
+import { UserLimitsService } from '../user-settings/user-limits.service';
 import { TeamsService } from '../teams/teams.service';
 import type { ConsentDecision, ConsentRequest } from '../consent/consent-request.entity';
 import { ConsentService } from '../consent/consent.service';
@@ -13,7 +13,8 @@ import { RunEvents } from './run-events';
 import { RunNotifier } from './run-notifier';
 import { RunQueue } from './run-queue';
 import { RunWorker } from './run-worker';
-import { Run, RunStatus, TERMINAL_STATUSES, TeamSnapshot } from './run.entity';
+import type { TeamSnapshot } from '../teams/team.entity';
+import { Run, RunStatus, TERMINAL_STATUSES } from './run.entity';
 import { RunsRepository } from './runs.repository';
 
 const CANCELLABLE: RunStatus[] = ['queued', 'running', 'awaiting_consent'];

@@ -4,7 +4,7 @@ import { Session } from './session.entity';
 import { SessionsController } from './sessions.controller';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
-import { UserLimitsModule } from '../settings/user-limits.module';
+import { UserLimitsModule } from '../user-settings/user-limits.module';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Session]), UserLimitsModule],

@@ -3,7 +3,7 @@ import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { Session, SessionStatus } from './session.entity';
 import { SessionsRepository } from './sessions.repository';
-import { UserLimitsService } from '../settings/user-limits.service';
+import { UserLimitsService } from '../user-settings/user-limits.service';
 
 /** Work other modules must do before a session's rows go (Runs: cancel its runs, drop checkpoints). */
 export type SessionDeleteHook = (sessionId: string, userId: string) => Promise<void>;

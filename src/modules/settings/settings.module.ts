@@ -4,7 +4,7 @@ import { AgentModule } from '../agent/agent.module';
 import { SettingsController } from './settings.controller';
 import { rejectPrototypeKeys } from './prototype-keys.middleware';
 import { SettingsService } from './settings.service';
-import { UserLimitsModule } from './user-limits.module';
+import { UserLimitsModule } from '../user-settings/user-limits.module';
 
 @Module({
   imports: [UserLimitsModule, AgentModule, CryptoModule],

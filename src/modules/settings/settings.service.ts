@@ -6,9 +6,9 @@ import { ModelRegistry } from '../agent/models/model-registry';
 import { mapSettings, SettingsDto, UpdateSettingsDto } from './dto/settings.dto';
 import { PROTOTYPE_KEYS } from './prototype-keys.middleware';
 import { publicUrlProblem } from './public-url';
-import { SettingsRepository } from './settings.repository';
-import { UserLimitsService } from './user-limits.service';
-import type { StoredIntegrations, StoredPreferences, UserSettings } from './user-settings.entity';
+import { SettingsRepository } from '../user-settings/settings.repository';
+import { UserLimitsService } from '../user-settings/user-limits.service';
+import type { StoredIntegrations, StoredPreferences, UserSettings } from '../user-settings/user-settings.entity';
 
 
 /** Secrets an integration may hold, by `integration.field`; the sealed value's context names both. */

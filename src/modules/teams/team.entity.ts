@@ -20,6 +20,15 @@ export interface Orchestration {
   timeout_minutes: number;
 }
 
+/** The team a run was started with, copied into the run so later edits do not change it. */
+export interface TeamSnapshot {
+  id: string | null;
+  slug: string;
+  name: string;
+  agents: TeamAgent[];
+  orchestration: Orchestration;
+}
+
 /** A team configuration. `userId` null: built in (shipped by a migration, read-only). */
 @Entity('teams')
 export class Team {

@@ -4,7 +4,7 @@ import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { AgentService } from '../agent/agent.service';
 import { ModelRegistry } from '../agent/models/model-registry';
-import type { TeamSnapshot } from '../runs/run.entity';
+import type { TeamSnapshot } from './team.entity';
 import { CreateTeamDto, toTeamAgents, UpdateTeamDto } from './dto/team.dto';
 import { Team, TeamAgent } from './team.entity';
 import { TeamsRepository } from './teams.repository';

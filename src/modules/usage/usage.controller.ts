@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../../common/auth/auth-user';
 import { CurrentUser } from '../../common/auth/current-user.decorator';
 import { Roles } from '../../common/auth/roles.decorator';
-import { Role } from '../users/user.entity';
+import { Role } from '../../common/auth/role';
 import { AdminUsageQueryDto, UsageQueryDto, UsageReportDto } from './dto/usage.dto';
 import { UsageReportService } from './usage-report.service';
 

@@ -1,9 +1,5 @@
 import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-
-export enum Role {
-  User = 'user',
-  Admin = 'admin',
-}
+import { Role } from '../../common/auth/role';
 
 @Entity('users')
 @Check('users_email_lowercase', 'email = lower(email)')

@@ -3,7 +3,7 @@ import { Type } from 'class-transformer';
 import { ArrayUnique, IsArray, IsBoolean, IsEnum, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
 import { ApiLimitsDto } from '../../settings/dto/settings.dto';
 import { UserDto } from '../../users/dto/user.dto';
-import { Role } from '../../users/user.entity';
+import { Role } from '../../../common/auth/role';
 
 export class ListUsersQueryDto extends PaginationQueryDto {
   /** Matches email, username or name. */

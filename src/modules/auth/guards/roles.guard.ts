@@ -4,7 +4,7 @@ import type { AuthUser } from '../../../common/auth/auth-user';
 import { ROLES } from '../../../common/auth/roles.decorator';
 import { AppException } from '../../../common/errors/app.exception';
 import { ErrorCode } from '../../../common/errors/error-code';
-import type { Role } from '../../users/user.entity';
+import type { Role } from '../../../common/auth/role';
 
 @Injectable()
 export class RolesGuard implements CanActivate {

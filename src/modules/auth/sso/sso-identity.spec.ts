@@ -1,7 +1,8 @@
 import { validateEnv } from '../../../config/env.schema';
 import { buildSsoConfig, type OidcProviderConfig } from '../../../config/sso-config';
-import { Role } from '../../users/user.entity';
-import { assertAllowed, isConfiguredAdmin, mappedRoles, profileFromClaims, usernameCandidate } from './sso-identity';
+import { Role } from '../../../common/auth/role';
+import { isConfiguredAdmin, mappedRoles, rolesAtSignIn } from '../../users/user-roles';
+import { assertAllowed, profileFromClaims, usernameCandidate } from './sso-identity';
 
 const TENANT = 'tenant-1';
 const sso = (env: Record<string, string> = {}) =>
@@ -130,5 +131,26 @@ describe(usernameCandidate.name, () => {
     expect(usernameCandidate('ada.lovelace+x@contoso.com')).toBe('ada.lovelacex');
     expect(usernameCandidate('a@b.co')).toBe('auser');
     expect(usernameCandidate('ada@b.co', 'f00')).toBe('ada-f00');
+  });
+});
+
+describe(rolesAtSignIn.name, () => {
+  const profile = profileFromClaims(azure(), claims, 'https://login.microsoftonline.com');
+  const none = { adminIdentities: [], adminEmails: [] };
+
+  it('keeps the account’s roles when nothing is mapped, and starts a new account as user', () => {
+    expect(rolesAtSignIn(profile, [Role.User, Role.Admin], azure(), none)).toEqual([Role.User, Role.Admin]);
+    expect(rolesAtSignIn(profile, undefined, azure(), none)).toEqual([Role.User]);
+  });
+
+  it('lets a mapping IdP replace the roles, and adds admin from configuration on top', () => {
+    const provider = azure({ AZURE_AD_ROLE_MAP: 'Other=admin' });
+    expect(rolesAtSignIn(profile, [Role.User, Role.Admin], provider, none)).toEqual([Role.User]);
+    expect(rolesAtSignIn(profile, [Role.User], provider, { ...none, adminEmails: ['ada@contoso.com'] })).toEqual([Role.User, Role.Admin]);
+  });
+
+  it('never makes an unverified email admin', () => {
+    const guest = { ...profile, emailVerified: false };
+    expect(rolesAtSignIn(guest, undefined, azure(), { ...none, adminEmails: ['ada@contoso.com'] })).toEqual([Role.User]);
   });
 });

@@ -1,7 +1,6 @@
 import { AppException } from '../../../common/errors/app.exception';
 import { ErrorCode } from '../../../common/errors/error-code';
 import { azureIssuer, type OidcProviderConfig, type SsoConfig } from '../../../config/sso-config';
-import { Role } from '../../users/user.entity';
 
 /** Who the IdP says the user is, from an ID token or an Azure AD access token. */
 export interface SsoProfile {
@@ -82,38 +81,6 @@ export function emailAllowed(email: string, sso: Pick<SsoConfig, 'allowedEmails'
   if (allowedEmails.length === 0 && allowedEmailDomains.length === 0) return true;
   const domain = email.slice(email.lastIndexOf('@') + 1);
   return allowedEmails.includes(email) || allowedEmailDomains.includes(domain);
-}
-
-/**
- * Admin by configuration: an immutable identity in ADMIN_IDENTITIES (`{tid}/{oid}` or
- * `{issuer}#{sub}`), or an ADMIN_EMAILS address the IdP verified. Never an unverified email.
- */
-export function isConfiguredAdmin(profile: SsoProfile, admin: { adminIdentities: string[]; adminEmails: string[] }): boolean {
-  const keys = [`${profile.issuer}#${profile.subject}`];
-  if (profile.tenantId) keys.push(`${profile.tenantId}/${profile.subject}`);
-  if (keys.some((key) => admin.adminIdentities.includes(key))) return true;
-  return profile.emailVerified && admin.adminEmails.includes(profile.email);
-}
-
-/**
- * Roles from the IdP, when the provider maps any (AZURE_AD_ROLE_MAP, AZURE_AD_GROUP_MAP): then the
- * IdP is authoritative and removing an app role in Entra ID removes ours at the next sign-in.
- * Undefined when nothing is mapped (roles are then managed here).
- */
-export function mappedRoles(provider: OidcProviderConfig, profile: SsoProfile): Role[] | undefined {
-  const maps = [
-    [provider.roleMap, profile.idpRoles],
-    [provider.groupMap, profile.groups],
-  ] as const;
-  if (maps.every(([map]) => Object.keys(map).length === 0)) return undefined;
-  const roles = new Set<Role>([Role.User]);
-  for (const [map, values] of maps) {
-    for (const value of values) {
-      // Own keys only: a claim such as "hasOwnProperty" must not find Object.prototype's.
-      if (Object.hasOwn(map, value)) roles.add(map[value] as Role);
-    }
-  }
-  return [...roles];
 }
 
 /** A username from the email's local part, in the register rules (3-64 of `[A-Za-z0-9._-]`). */

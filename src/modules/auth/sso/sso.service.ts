@@ -6,12 +6,14 @@ import { ErrorCode } from '../../../common/errors/error-code';
 import { AppConfig } from '../../../config/app-config';
 import type { OidcProviderConfig } from '../../../config/sso-config';
 import { isUniqueViolation } from '../../../database/pg-errors';
-import { Role, User } from '../../users/user.entity';
+import { Role } from '../../../common/auth/role';
+import { User } from '../../users/user.entity';
 import { UsersRepository } from '../../users/users.repository';
 import { AuthService, IssuedTokens } from '../auth.service';
 import { hashToken } from '../tokens.service';
 import { OidcClients } from './oidc-clients';
-import { assertAllowed, isConfiguredAdmin, mappedRoles, profileFromClaims, SsoProfile, usernameCandidate } from './sso-identity';
+import { rolesAtSignIn } from '../../users/user-roles';
+import { assertAllowed, profileFromClaims, SsoProfile, usernameCandidate } from './sso-identity';
 import { SsoRepository } from './sso.repository';
 
 const STATE_TTL_SECONDS = 10 * 60;
@@ -127,10 +129,9 @@ export class SsoService {
   /** The account behind an IdP identity: checked against the allow-lists, created or updated. */
   async signIn(provider: OidcProviderConfig, profile: SsoProfile): Promise<User> {
     assertAllowed(profile, this.config.sso);
-    const idpRoles = mappedRoles(provider, profile);
     const existing = await this.users.findByExternalIdentity(profile.issuer, profile.subject);
-    if (existing) return this.refresh(existing, profile, idpRoles);
-    return this.provision(provider, profile, idpRoles ?? [Role.User]);
+    if (existing) return this.refresh(existing, profile, rolesAtSignIn(profile, existing.roles, provider, this.config.auth));
+    return this.provision(provider, profile, rolesAtSignIn(profile, undefined, provider, this.config.auth));
   }
 
   /** A one-time code for the browser flow's redirect (single use, 60 s). */
@@ -167,13 +168,8 @@ export class SsoService {
     }
   }
 
-  private withConfiguredAdmin(profile: SsoProfile, roles: Role[]): Role[] {
-    return isConfiguredAdmin(profile, this.config.auth) && !roles.includes(Role.Admin) ? [...roles, Role.Admin] : roles;
-  }
-
-  private async refresh(user: User, profile: SsoProfile, idpRoles: Role[] | undefined): Promise<User> {
+  private async refresh(user: User, profile: SsoProfile, roles: Role[]): Promise<User> {
     if (user.disabled) throw new AppException(ErrorCode.AccessDenied, 'This account is disabled');
-    const roles = this.withConfiguredAdmin(profile, idpRoles ?? user.roles);
     const patch: Parameters<UsersRepository['update']>[1] = {};
     if (user.email !== profile.email) patch.email = profile.email;
     if (user.emailVerified !== profile.emailVerified) patch.emailVerified = profile.emailVerified;
@@ -197,7 +193,7 @@ export class SsoService {
           username: usernameCandidate(profile.email, attempt === 0 ? undefined : randomBytes(3).toString('hex')),
           displayName: profile.name,
           passwordHash: null,
-          roles: this.withConfiguredAdmin(profile, roles),
+          roles,
           authProvider: provider.name,
           externalIssuer: profile.issuer,
           externalTenantId: profile.tenantId,

@@ -3,7 +3,8 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, IsUUID, Length, Max, MaxLength, Min } from 'class-validator';
 import { ConsentRequestDto } from '../../consent/dto/consent.dto';
 import { Conversation } from '../conversation.entity';
-import { Message, MessageStatus, StoredToolCall, StoredToolResult, TokenUsage } from '../message.entity';
+import { Message, MessageStatus } from '../message.entity';
+import type { StoredToolCall, StoredToolResult, TokenUsage } from '../../agent/agent.types';
 
 export class SendMessageDto {
   @IsString()

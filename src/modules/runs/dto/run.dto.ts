@@ -1,7 +1,7 @@
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { PaginationQueryDto } from '../../../common/http/pagination.dto';
-import type { TokenUsage } from '../../chat/message.entity';
+import type { TokenUsage } from '../../agent/agent.types';
 import type { RunMessage, RunMessageType } from '../run-message.entity';
 import { Run, RUN_STATUSES, RunProgress, RunStatus, TeamResult } from '../run.entity';
 

@@ -12,8 +12,8 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import type { ApiLimits } from '../user-limits.service';
-import type { StoredIntegrations, StoredPreferences } from '../user-settings.entity';
+import type { ApiLimits } from '../../user-settings/user-limits.service';
+import type { StoredIntegrations, StoredPreferences } from '../../user-settings/user-settings.entity';
 
 export const THEMES = ['light', 'dark', 'system'] as const;
 export const NOTIFICATION_CHANNELS = ['email', 'slack', 'webhook'] as const;

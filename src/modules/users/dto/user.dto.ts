@@ -1,4 +1,5 @@
-import { Role, User } from '../user.entity';
+import { Role } from '../../../common/auth/role';
+import { User } from '../user.entity';
 
 export class UserDto {
   id: string;
