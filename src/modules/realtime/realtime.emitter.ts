@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit, Optional } from '@nestjs/common';
+import { AppMetrics } from '../metrics/app-metrics';
 import { conversationRoom, RealtimeNamespace, RealtimeSocket, ServerToClientEvents, ServerEventName, userRoom } from './realtime.events';
 
 /**
@@ -7,9 +8,15 @@ import { conversationRoom, RealtimeNamespace, RealtimeSocket, ServerToClientEven
  * Before the gateway is up (or in a context without one) emits are dropped.
  */
 @Injectable()
-export class RealtimeEmitter {
+export class RealtimeEmitter implements OnModuleInit {
   private namespace?: RealtimeNamespace;
   private readonly connectionListeners: Array<(socket: RealtimeSocket) => void> = [];
+
+  constructor(@Optional() private readonly metrics?: AppMetrics) {}
+
+  onModuleInit(): void {
+    this.metrics?.gaugeFrom('socketio_connected_sockets', 'Socket.IO connections on this instance (/assistant/realtime)', () => this.connectedSockets);
+  }
 
   /** Called once by the gateway when its namespace exists. */
   attach(namespace: RealtimeNamespace): void {
@@ -29,7 +36,7 @@ export class RealtimeEmitter {
     return this.namespace.to(userRoom(userId)).except(exceptRoom).emit(event, ...payload);
   }
 
-  /** Sockets connected to this instance (for metrics). */
+  /** Sockets connected to this instance. */
   get connectedSockets(): number {
     return this.namespace?.sockets.size ?? 0;
   }
