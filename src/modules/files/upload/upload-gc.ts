@@ -1,3 +1,4 @@
+import { Readable, Transform } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
@@ -29,6 +30,18 @@ export function noteUploadBytes(bytes: number): void {
     scheduled = false;
     collector()({ type: 'minor' });
   });
+}
+
+/** `source` with its bytes counted like an upload's (fs reads are fresh 64 KB buffers too). */
+export function countedForGc(source: Readable): Readable {
+  const counted = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      noteUploadBytes(chunk.length);
+      callback(null, chunk);
+    },
+  });
+  source.once('error', (error) => counted.destroy(error));
+  return source.pipe(counted);
 }
 
 function collector(): Gc {
