@@ -71,6 +71,9 @@ export class AppConfig {
     /** `provider:model`; unset: the first configured provider's default, or the demo model. */
     defaultModel?: string;
     fallbackModels: string[];
+    /** Overrides of the built-in guess of which models take images (`provider:model`). */
+    visionModels: string[];
+    textOnlyModels: string[];
     /** Offer the offline demo model even though a provider is configured. */
     demoEnabled: boolean;
     timeoutMs: number;
@@ -171,6 +174,8 @@ export class AppConfig {
     this.llm = {
       defaultModel: env.DEFAULT_MODEL,
       fallbackModels: env.FALLBACK_MODELS,
+      visionModels: env.VISION_MODELS,
+      textOnlyModels: env.TEXT_ONLY_MODELS,
       demoEnabled: env.DEMO_MODEL_ENABLED,
       timeoutMs: env.LLM_TIMEOUT_MS,
       openai: { apiKey: env.OPENAI_API_KEY, baseUrl: env.OPENAI_BASE_URL, models: env.OPENAI_MODELS },

@@ -155,6 +155,9 @@ export const envSchema = z
     GEMINI_MODELS: csv,
     GROQ_MODELS: csv,
     OLLAMA_MODELS: csv,
+    // `provider:model` lists that override the built-in guess of which models take images.
+    VISION_MODELS: csv,
+    TEXT_ONLY_MODELS: csv,
     LLM_TIMEOUT_MS: int(60_000, 100),
     OPENAI_API_KEY: z.string().optional(),
     OPENAI_BASE_URL: httpUrl.optional(),

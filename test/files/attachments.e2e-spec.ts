@@ -41,7 +41,16 @@ describe('Attachments and file tools', () => {
 
     beforeAll(async () => {
       llm = await new FakeOpenAI().start();
-      sut = await createTestApp({ OPENAI_BASE_URL: llm.url, OPENAI_API_KEY: 'test-key', DEFAULT_MODEL: 'openai:gpt-test', DEMO_MODEL_ENABLED: 'true', FILE_STORAGE_DIR: dir });
+      sut = await createTestApp({
+        OPENAI_BASE_URL: llm.url,
+        OPENAI_API_KEY: 'test-key',
+        DEFAULT_MODEL: 'openai:gpt-test',
+        // gpt-3.5-turbo: text-only by the built-in rules; gpt-4o: text-only by configuration.
+        OPENAI_MODELS: 'gpt-3.5-turbo,gpt-4o',
+        TEXT_ONLY_MODELS: 'openai:gpt-4o',
+        DEMO_MODEL_ENABLED: 'true',
+        FILE_STORAGE_DIR: dir,
+      });
       user = await createUser(sut);
     });
     afterAll(async () => {
@@ -65,6 +74,41 @@ describe('Attachments and file tools', () => {
       expect(parts).toContainEqual({ type: 'image_url', image_url: { url: `data:image/png;base64,${PNG.toString('base64')}` } });
       const csvPart = parts.find((part) => part.type === 'text' && part.text?.includes('scores.csv'));
       expect(csvPart?.text).toContain(CSV.toString());
+    });
+
+    it('refuses images for a model that cannot take them, before anything is stored or sent', async () => {
+      const { conversationId, png, csv } = await conversationWithFiles(sut, user);
+      const models = (await sut.http().get('/api/v1/models').set(bearer(user.accessToken)).expect(200)).body.data as Array<{ id: string; vision: boolean }>;
+      expect(Object.fromEntries(models.map((model) => [model.id, model.vision]))).toEqual({
+        'openai:gpt-test': true,
+        'openai:gpt-3.5-turbo': false,
+        'openai:gpt-4o': false,
+        'demo:assistant': true,
+      });
+      const calls = llm.requests.length;
+      for (const model of ['openai:gpt-3.5-turbo', 'openai:gpt-4o']) {
+        const res = await sut
+          .http()
+          .post('/api/v1/chat/message')
+          .set(bearer(user.accessToken))
+          .send({ message: 'what is this?', conversation_id: conversationId, model, attachments: [csv, png] })
+          .expect(422);
+        expect(res.body.error).toMatchObject({ code: 'VALIDATION_ERROR', message: `Model "${model}" cannot take images`, details: { attachments: [expect.stringContaining('vision')] } });
+      }
+      expect(llm.requests.length).toBe(calls);
+      const stored = await sut.http().get(`/api/v1/chat/conversations/${conversationId}/messages`).set(bearer(user.accessToken)).expect(200);
+      expect(stored.body.data).toEqual([]);
+
+      // Text attachments still go to a text-only model.
+      llm.script({ text: 'Scores read.' });
+      const res = await sut
+        .http()
+        .post('/api/v1/chat/message')
+        .set(bearer(user.accessToken))
+        .send({ message: 'read these', conversation_id: conversationId, model: 'openai:gpt-3.5-turbo', attachments: [csv] })
+        .expect(200);
+      expect(res.body.data.content).toBe('Scores read.');
+      expect(llm.requests.at(-1)!.model).toBe('gpt-3.5-turbo');
     });
 
     it('uses the user’s default_model when a message names none', async () => {
