@@ -118,6 +118,8 @@ export class AppConfig {
     maxFilesPerRequest: number;
     shareTtlSeconds: number;
     sweepIntervalSeconds: number;
+    /** Bounds of one PDF text extraction (its own worker thread). */
+    pdf: { timeoutMs: number; memoryMb: number };
   };
 
   constructor(env: Env) {
@@ -235,6 +237,7 @@ export class AppConfig {
       maxFilesPerRequest: env.UPLOAD_MAX_FILES,
       shareTtlSeconds: env.FILE_SHARE_TTL,
       sweepIntervalSeconds: env.FILE_SWEEP_INTERVAL,
+      pdf: { timeoutMs: env.PDF_EXTRACT_TIMEOUT_MS, memoryMb: env.PDF_EXTRACT_MEMORY_MB },
     };
   }
 

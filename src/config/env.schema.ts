@@ -223,6 +223,9 @@ export const envSchema = z
     UPLOAD_MAX_FILES: int(10, 1),
     FILE_SHARE_TTL: duration('24h'),
     FILE_SWEEP_INTERVAL: duration('1h'),
+    // PDF text extraction runs in a worker thread with these bounds (a hostile PDF costs no more).
+    PDF_EXTRACT_TIMEOUT_MS: int(10_000, 100),
+    PDF_EXTRACT_MEMORY_MB: int(128, 16),
   })
   .superRefine((env, ctx) => {
     if (env.STORAGE_DRIVER === 's3' && !env.S3_BUCKET) {

@@ -1,7 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
+import { AttachmentsService } from '../../src/modules/files/attachments.service';
 import { FileSharesService } from '../../src/modules/files/file-shares.service';
 import { FilesService } from '../../src/modules/files/files.service';
 import { createTestApp, TestApp } from '../helpers/app';
@@ -10,7 +12,19 @@ import { eventsOf, sseRequest } from '../helpers/sse';
 import { bearer, createUser, TestUser } from '../helpers/users';
 import { connected } from '../realtime/socket-client';
 import { CSV, PNG } from './fixtures';
-import { pdfWithText } from './pdf-fixture';
+import { pdfSlowToRead, pdfWithText } from './pdf-fixture';
+
+/** The longest the event loop stalled while `work` ran (the app under test runs in this process). */
+async function longestEventLoopStall<T>(work: () => Promise<T>): Promise<[number, T]> {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  try {
+    const result = await work();
+    return [histogram.max / 1e6, result];
+  } finally {
+    histogram.disable();
+  }
+}
 
 async function conversationWithFiles(sut: TestApp, user: TestUser) {
   const conversationId = (await sut.http().post('/api/v1/chat/conversations').set(bearer(user.accessToken)).send({}).expect(201)).body.data.id as string;
@@ -157,7 +171,7 @@ describe('Attachments and file tools', () => {
     let user: TestUser;
 
     beforeAll(async () => {
-      sut = await createTestApp({ FILE_STORAGE_DIR: dir });
+      sut = await createTestApp({ FILE_STORAGE_DIR: dir, PDF_EXTRACT_TIMEOUT_MS: '3000' });
       user = await createUser(sut);
     });
     afterAll(() => sut.close());
@@ -194,6 +208,32 @@ describe('Attachments and file tools', () => {
       const res = await send({ message: `read file ${csv}`, conversation_id: conversationId }).expect(200);
       expect(res.body.data.results[0]).toMatchObject({ name: 'read_file', status: 'success' });
       expect(res.body.data.results[0].content).toContain(CSV.toString());
+    });
+
+    it('gives up on a PDF that is slow to read without stalling the server, and still reads a normal one', async () => {
+      const conversationId = (await sut.http().post('/api/v1/chat/conversations').set(bearer(user.accessToken)).send({}).expect(201)).body.data.id;
+      const upload = await sut
+        .http()
+        .post(`/api/v1/chat/conversations/${conversationId}/files`)
+        .set(bearer(user.accessToken))
+        // ~100 KB that inflate to 60 MB of text operators: many seconds of pdf.js work.
+        .attach('files', pdfSlowToRead(60), { filename: 'slow.pdf', contentType: 'application/pdf' })
+        .attach('files', pdfWithText('Still readable afterwards'), { filename: 'fine.pdf', contentType: 'application/pdf' })
+        .expect(201);
+      const [slow, fine] = upload.body.data as Array<{ id: string }>;
+
+      const startedAt = performance.now();
+      const [stall, res] = await longestEventLoopStall(() => send({ message: `read file ${slow.id}`, conversation_id: conversationId }).expect(200));
+      expect(stall).toBeLessThan(1000);
+      expect(performance.now() - startedAt).toBeLessThan(15_000);
+      expect(res.body.data.results[0]).toMatchObject({ name: 'read_file', content: 'The text of "slow.pdf" could not be extracted (reading it took longer than 3 s).' });
+
+      const [attachStall, blocks] = await longestEventLoopStall(() => sut.app.get(AttachmentsService).blocksFor([slow.id], conversationId, user.id));
+      expect(attachStall).toBeLessThan(1000);
+      expect(blocks).toEqual([{ type: 'text', text: expect.stringMatching(/^Attached file "slow\.pdf" \(application\/pdf, \d+ bytes\): its text could not be extracted \(reading it took longer than 3 s\)\.$/) }]);
+
+      const read = await send({ message: `read file ${fine.id}`, conversation_id: conversationId }).expect(200);
+      expect(read.body.data.results[0]).toMatchObject({ name: 'read_file', status: 'success', content: expect.stringContaining('Still readable afterwards') });
     });
 
     it('shares a file only after consent, with a link that works without login until it expires', async () => {
