@@ -33,6 +33,7 @@ export class PdfTextService {
     const deadline = Date.now() + timeoutMs;
     if (!(await this.slot(timeoutMs))) return { ok: false, reason: `the PDF reader was busy for ${seconds(timeoutMs)}` };
     try {
+      if (Date.now() >= deadline) return { ok: false, reason: `the PDF reader was busy for ${seconds(timeoutMs)}` };
       return await this.run({ bytes: new Uint8Array(bytes), maxChars, maxPages: PDF_MAX_PAGES }, deadline - Date.now());
     } finally {
       this.release();
