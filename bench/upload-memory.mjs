@@ -30,7 +30,8 @@ async function startS3(dir) {
   return { env, close: () => server.close() };
 }
 
-const rssKb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+// 0 once the server has exited (a zombie has no VmRSS): the run then fails on its responses.
+const rssKb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 
 async function json(url, init) {
   const res = await fetch(url, { ...init, headers: { 'content-type': 'application/json', ...init?.headers } });
@@ -47,13 +48,14 @@ run(async () => {
   const s3 = DRIVER === 's3' ? await startS3(dir) : undefined;
   const env = serverEnv(port, {
     DATABASE_URL: db.url,
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     STORAGE_DRIVER: 'local',
     FILE_STORAGE_DIR: path.join(dir, 'files'),
     UPLOAD_MAX_BYTES_PER_HOUR: String(FILE_BYTES * (UPLOADS * 2 + 1)),
     ...s3?.env,
   });
   const proc = startProcess({ env, logFile, nodeArgs: NODE_ARGS });
+  proc.exited.then(({ code, signal }) => console.log(`server exited: code ${code}, signal ${signal}`));
   try {
     await waitFor200(proc, `${proc.url}/api/ready`);
     const account = { email: `bench${Date.now()}@example.com`, username: `bench${Date.now()}`, password: 'correct horse battery' };
@@ -61,10 +63,16 @@ run(async () => {
     const auth = { authorization: `Bearer ${token}` };
     const conversation = await json(`${proc.url}/api/v1/chat/conversations`, { method: 'POST', headers: auth, body: '{}' });
     const url = `${proc.url}/api/v1/chat/conversations/${conversation.id}/files`;
+    // One payload for every upload: building 20 x 10 MB bodies at the start of a round took long
+    // enough on a loaded machine for the server to close the warm-up's idle keep-alive
+    // connection just as fetch reused it (EPIPE).
+    const payload = new Blob([Buffer.alloc(FILE_BYTES, 'a')], { type: 'text/plain' });
     const send = () => {
       const form = new FormData();
-      form.append('files', new Blob([Buffer.alloc(FILE_BYTES, 'a')], { type: 'text/plain' }), 'ten-megabytes.txt');
-      return fetch(url, { method: 'POST', headers: auth, body: form });
+      form.append('files', payload, 'ten-megabytes.txt');
+      return fetch(url, { method: 'POST', headers: auth, body: form }).catch((error) => {
+        throw new Error(`upload failed: ${error.cause?.code ?? ''} ${error.cause?.message ?? error.message}`, { cause: error });
+      });
     };
     // Warm-up: multer, the sniffer and the storage path are loaded before the baseline.
     const warm = await send();
