@@ -71,6 +71,9 @@ export class AppConfig {
     /** `provider:model`; unset: the first configured provider's default, or the demo model. */
     defaultModel?: string;
     fallbackModels: string[];
+    /** Overrides of the built-in guess of which models take images (`provider:model`). */
+    visionModels: string[];
+    textOnlyModels: string[];
     /** Offer the offline demo model even though a provider is configured. */
     demoEnabled: boolean;
     timeoutMs: number;
@@ -127,6 +130,8 @@ export class AppConfig {
     maxFilesPerRequest: number;
     shareTtlSeconds: number;
     sweepIntervalSeconds: number;
+    /** Bounds of one PDF text extraction (its own worker thread). */
+    pdf: { timeoutMs: number; memoryMb: number };
   };
 
   constructor(env: Env) {
@@ -183,6 +188,8 @@ export class AppConfig {
     this.llm = {
       defaultModel: env.DEFAULT_MODEL,
       fallbackModels: env.FALLBACK_MODELS,
+      visionModels: env.VISION_MODELS,
+      textOnlyModels: env.TEXT_ONLY_MODELS,
       demoEnabled: env.DEMO_MODEL_ENABLED,
       timeoutMs: env.LLM_TIMEOUT_MS,
       openai: { apiKey: env.OPENAI_API_KEY, baseUrl: env.OPENAI_BASE_URL, models: env.OPENAI_MODELS },
@@ -251,6 +258,7 @@ export class AppConfig {
       maxFilesPerRequest: env.UPLOAD_MAX_FILES,
       shareTtlSeconds: env.FILE_SHARE_TTL,
       sweepIntervalSeconds: env.FILE_SWEEP_INTERVAL,
+      pdf: { timeoutMs: env.PDF_EXTRACT_TIMEOUT_MS, memoryMb: env.PDF_EXTRACT_MEMORY_MB },
     };
   }
 

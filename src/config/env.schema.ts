@@ -155,6 +155,9 @@ export const envSchema = z
     GEMINI_MODELS: csv,
     GROQ_MODELS: csv,
     OLLAMA_MODELS: csv,
+    // `provider:model` lists that override the built-in guess of which models take images.
+    VISION_MODELS: csv,
+    TEXT_ONLY_MODELS: csv,
     LLM_TIMEOUT_MS: int(60_000, 100),
     OPENAI_API_KEY: z.string().optional(),
     OPENAI_BASE_URL: httpUrl.optional(),
@@ -239,6 +242,9 @@ export const envSchema = z
     UPLOAD_MAX_FILES: int(10, 1),
     FILE_SHARE_TTL: duration('24h'),
     FILE_SWEEP_INTERVAL: duration('1h'),
+    // PDF text extraction runs in a worker thread with these bounds (a hostile PDF costs no more).
+    PDF_EXTRACT_TIMEOUT_MS: int(10_000, 100),
+    PDF_EXTRACT_MEMORY_MB: int(128, 16),
   })
   .superRefine((env, ctx) => {
     if (env.STORAGE_DRIVER === 's3' && !env.S3_BUCKET) {

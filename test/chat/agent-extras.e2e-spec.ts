@@ -16,7 +16,7 @@ describe('Models, completions, quotas, expiry and deletion (demo model)', () => 
 
   it('GET /models lists the demo model as the default when no provider is configured', async () => {
     const res = await sut.http().get('/api/v1/models').set(bearer(user.accessToken)).expect(200);
-    expect(res.body.data).toEqual([{ id: 'demo:assistant', provider: 'demo', name: 'assistant', is_default: true, is_demo: true }]);
+    expect(res.body.data).toEqual([{ id: 'demo:assistant', provider: 'demo', name: 'assistant', is_default: true, is_demo: true, vision: true }]);
     expect(res.body.pagination).toEqual({ total: 1, limit: 50, offset: 0, has_more: false });
   });
 

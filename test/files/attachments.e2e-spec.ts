@@ -1,7 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
+import { AttachmentsService } from '../../src/modules/files/attachments.service';
 import { FileSharesService } from '../../src/modules/files/file-shares.service';
 import { FilesService } from '../../src/modules/files/files.service';
 import { createTestApp, TestApp } from '../helpers/app';
@@ -10,7 +12,19 @@ import { eventsOf, sseRequest } from '../helpers/sse';
 import { bearer, createUser, TestUser } from '../helpers/users';
 import { connected } from '../realtime/socket-client';
 import { CSV, PNG } from './fixtures';
-import { pdfWithText } from './pdf-fixture';
+import { pdfSlowToRead, pdfWithText } from './pdf-fixture';
+
+/** The longest the event loop stalled while `work` ran (the app under test runs in this process). */
+async function longestEventLoopStall<T>(work: () => Promise<T>): Promise<[number, T]> {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  try {
+    const result = await work();
+    return [histogram.max / 1e6, result];
+  } finally {
+    histogram.disable();
+  }
+}
 
 async function conversationWithFiles(sut: TestApp, user: TestUser) {
   const conversationId = (await sut.http().post('/api/v1/chat/conversations').set(bearer(user.accessToken)).send({}).expect(201)).body.data.id as string;
@@ -41,7 +55,16 @@ describe('Attachments and file tools', () => {
 
     beforeAll(async () => {
       llm = await new FakeOpenAI().start();
-      sut = await createTestApp({ OPENAI_BASE_URL: llm.url, OPENAI_API_KEY: 'test-key', DEFAULT_MODEL: 'openai:gpt-test', DEMO_MODEL_ENABLED: 'true', FILE_STORAGE_DIR: dir });
+      sut = await createTestApp({
+        OPENAI_BASE_URL: llm.url,
+        OPENAI_API_KEY: 'test-key',
+        DEFAULT_MODEL: 'openai:gpt-test',
+        // gpt-3.5-turbo: text-only by the built-in rules; gpt-4o: text-only by configuration.
+        OPENAI_MODELS: 'gpt-3.5-turbo,gpt-4o',
+        TEXT_ONLY_MODELS: 'openai:gpt-4o',
+        DEMO_MODEL_ENABLED: 'true',
+        FILE_STORAGE_DIR: dir,
+      });
       user = await createUser(sut);
     });
     afterAll(async () => {
@@ -65,6 +88,41 @@ describe('Attachments and file tools', () => {
       expect(parts).toContainEqual({ type: 'image_url', image_url: { url: `data:image/png;base64,${PNG.toString('base64')}` } });
       const csvPart = parts.find((part) => part.type === 'text' && part.text?.includes('scores.csv'));
       expect(csvPart?.text).toContain(CSV.toString());
+    });
+
+    it('refuses images for a model that cannot take them, before anything is stored or sent', async () => {
+      const { conversationId, png, csv } = await conversationWithFiles(sut, user);
+      const models = (await sut.http().get('/api/v1/models').set(bearer(user.accessToken)).expect(200)).body.data as Array<{ id: string; vision: boolean }>;
+      expect(Object.fromEntries(models.map((model) => [model.id, model.vision]))).toEqual({
+        'openai:gpt-test': true,
+        'openai:gpt-3.5-turbo': false,
+        'openai:gpt-4o': false,
+        'demo:assistant': true,
+      });
+      const calls = llm.requests.length;
+      for (const model of ['openai:gpt-3.5-turbo', 'openai:gpt-4o']) {
+        const res = await sut
+          .http()
+          .post('/api/v1/chat/message')
+          .set(bearer(user.accessToken))
+          .send({ message: 'what is this?', conversation_id: conversationId, model, attachments: [csv, png] })
+          .expect(422);
+        expect(res.body.error).toMatchObject({ code: 'VALIDATION_ERROR', message: `Model "${model}" cannot take images`, details: { attachments: [expect.stringContaining('vision')] } });
+      }
+      expect(llm.requests.length).toBe(calls);
+      const stored = await sut.http().get(`/api/v1/chat/conversations/${conversationId}/messages`).set(bearer(user.accessToken)).expect(200);
+      expect(stored.body.data).toEqual([]);
+
+      // Text attachments still go to a text-only model.
+      llm.script({ text: 'Scores read.' });
+      const res = await sut
+        .http()
+        .post('/api/v1/chat/message')
+        .set(bearer(user.accessToken))
+        .send({ message: 'read these', conversation_id: conversationId, model: 'openai:gpt-3.5-turbo', attachments: [csv] })
+        .expect(200);
+      expect(res.body.data.content).toBe('Scores read.');
+      expect(llm.requests.at(-1)!.model).toBe('gpt-3.5-turbo');
     });
 
     it('uses the user’s default_model when a message names none', async () => {
@@ -113,7 +171,7 @@ describe('Attachments and file tools', () => {
     let user: TestUser;
 
     beforeAll(async () => {
-      sut = await createTestApp({ FILE_STORAGE_DIR: dir });
+      sut = await createTestApp({ FILE_STORAGE_DIR: dir, PDF_EXTRACT_TIMEOUT_MS: '3000' });
       user = await createUser(sut);
     });
     afterAll(() => sut.close());
@@ -150,6 +208,32 @@ describe('Attachments and file tools', () => {
       const res = await send({ message: `read file ${csv}`, conversation_id: conversationId }).expect(200);
       expect(res.body.data.results[0]).toMatchObject({ name: 'read_file', status: 'success' });
       expect(res.body.data.results[0].content).toContain(CSV.toString());
+    });
+
+    it('gives up on a PDF that is slow to read without stalling the server, and still reads a normal one', async () => {
+      const conversationId = (await sut.http().post('/api/v1/chat/conversations').set(bearer(user.accessToken)).send({}).expect(201)).body.data.id;
+      const upload = await sut
+        .http()
+        .post(`/api/v1/chat/conversations/${conversationId}/files`)
+        .set(bearer(user.accessToken))
+        // ~100 KB that inflate to 60 MB of text operators: many seconds of pdf.js work.
+        .attach('files', pdfSlowToRead(60), { filename: 'slow.pdf', contentType: 'application/pdf' })
+        .attach('files', pdfWithText('Still readable afterwards'), { filename: 'fine.pdf', contentType: 'application/pdf' })
+        .expect(201);
+      const [slow, fine] = upload.body.data as Array<{ id: string }>;
+
+      const startedAt = performance.now();
+      const [stall, res] = await longestEventLoopStall(() => send({ message: `read file ${slow.id}`, conversation_id: conversationId }).expect(200));
+      expect(stall).toBeLessThan(1000);
+      expect(performance.now() - startedAt).toBeLessThan(15_000);
+      expect(res.body.data.results[0]).toMatchObject({ name: 'read_file', content: 'The text of "slow.pdf" could not be extracted (reading it took longer than 3 s).' });
+
+      const [attachStall, blocks] = await longestEventLoopStall(() => sut.app.get(AttachmentsService).blocksFor([slow.id], conversationId, user.id));
+      expect(attachStall).toBeLessThan(1000);
+      expect(blocks).toEqual([{ type: 'text', text: expect.stringMatching(/^Attached file "slow\.pdf" \(application\/pdf, \d+ bytes\): its text could not be extracted \(reading it took longer than 3 s\)\.$/) }]);
+
+      const read = await send({ message: `read file ${fine.id}`, conversation_id: conversationId }).expect(200);
+      expect(read.body.data.results[0]).toMatchObject({ name: 'read_file', status: 'success', content: expect.stringContaining('Still readable afterwards') });
     });
 
     it('shares a file only after consent, with a link that works without login until it expires', async () => {

@@ -25,7 +25,7 @@ export class ModelsController {
   list(@Query() query: ListModelsQueryDto): Envelope<ModelDto[]> {
     const all = this.models.availableModels().map((id) => {
       const [provider, ...rest] = id.split(':');
-      return { id, provider, name: rest.join(':'), is_default: id === this.models.defaultModel, is_demo: provider === DEMO_PROVIDER };
+      return { id, provider, name: rest.join(':'), is_default: id === this.models.defaultModel, is_demo: provider === DEMO_PROVIDER, vision: this.models.acceptsImages(id) };
     });
     return Envelope.paginated(all.slice(query.offset, query.offset + query.limit), all.length, query.limit, query.offset);
   }

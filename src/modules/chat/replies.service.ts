@@ -65,6 +65,7 @@ export class RepliesService implements OnModuleInit {
     const attachments = await this.attachments.blocksFor(dto.attachments ?? [], existing?.id ?? null, userId);
     const attachedText = attachments.map((block) => (block.type === 'text' ? block.text : '')).join('');
     const images = attachments.filter((block) => block.type === 'image').length;
+    this.models.assertAcceptsImages(model, images);
     const reserved = await this.usage.reserve(userId, estimatePromptTokens(dto.message + attachedText, images));
     try {
       return await this.startReply(userId, dto, existing, model, attachments, reserved);

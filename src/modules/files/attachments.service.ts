@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppException } from '../../common/errors/app.exception';
 import { StoredFile } from './file.entity';
 import { FilesService } from './files.service';
-import { pdfText } from './pdf-text';
+import { PdfTextService } from './pdf/pdf-text.service';
 import { INLINE_IMAGES, TEXT_TYPES } from './upload/content-type';
 
 /** Text of one attached file given to the model, at most (a bounded prompt, whatever the file). */
@@ -18,7 +18,10 @@ export type AttachmentBlock = { type: 'text'; text: string } | { type: 'image'; 
  */
 @Injectable()
 export class AttachmentsService {
-  constructor(private readonly files: FilesService) {}
+  constructor(
+    private readonly files: FilesService,
+    private readonly pdf: PdfTextService,
+  ) {}
 
   async blocksFor(fileIds: string[], conversationId: string | null, userId: string): Promise<AttachmentBlock[]> {
     if (!fileIds.length) return [];
@@ -40,9 +43,9 @@ export class AttachmentsService {
       return [{ type: 'text', text: `${label}${truncated ? `, first ${ATTACHMENT_TEXT_BYTES} bytes` : ''}:\n<<<\n${text}\n>>>` }];
     }
     if (file.contentType === 'application/pdf') {
-      const extracted = await pdfText(await this.files.readBytes(file), ATTACHMENT_TEXT_BYTES).catch(() => null);
-      if (extracted) return [{ type: 'text', text: `${label}, text extracted${extracted.truncated ? ' (truncated)' : ''}:\n<<<\n${extracted.text}\n>>>` }];
-      return [{ type: 'text', text: `${label}: its text could not be extracted.` }];
+      const extracted = await this.pdf.extract(await this.files.readBytes(file), ATTACHMENT_TEXT_BYTES);
+      if (extracted.ok) return [{ type: 'text', text: `${label}, text extracted${extracted.truncated ? ' (truncated)' : ''}:\n<<<\n${extracted.text}\n>>>` }];
+      return [{ type: 'text', text: `${label}: its text could not be extracted (${extracted.reason}).` }];
     }
     return [{ type: 'text', text: `${label}: its content cannot be read as text here.` }];
   }

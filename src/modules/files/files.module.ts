@@ -8,6 +8,7 @@ import { SharedFilesController } from './shared-files.controller';
 import { FilesController } from './files.controller';
 import { FilesRepository } from './files.repository';
 import { FilesService } from './files.service';
+import { PdfTextService } from './pdf/pdf-text.service';
 import { StorageHealthIndicator } from './storage/storage.health';
 import { storageProvider } from './storage/storage.provider';
 import { UploadInterceptor } from './upload/upload.interceptor';
@@ -15,7 +16,7 @@ import { UploadInterceptor } from './upload/upload.interceptor';
 @Module({
   imports: [TerminusModule],
   controllers: [FilesController, SharedFilesController],
-  providers: [FilesService, FilesRepository, storageProvider, UploadInterceptor, FileSweepJob, AttachmentsService, FileSharesService, FileSharesRepository, StorageHealthIndicator],
-  exports: [FilesService, AttachmentsService, FileSharesService],
+  providers: [FilesService, FilesRepository, storageProvider, UploadInterceptor, FileSweepJob, AttachmentsService, FileSharesService, FileSharesRepository, StorageHealthIndicator, PdfTextService],
+  exports: [FilesService, AttachmentsService, FileSharesService, PdfTextService],
 })
 export class FilesModule {}

@@ -13,6 +13,8 @@ export class ModelDto {
   name: string;
   is_default: boolean;
   is_demo: boolean;
+  /** Whether image attachments may be sent to it. */
+  vision: boolean;
 }
 
 export class CompletionMessageDto {

@@ -16,6 +16,8 @@ export interface ProviderInfo {
 interface ProviderSpec {
   configured: (config: AppConfig) => boolean;
   models: (config: AppConfig) => string[];
+  /** Whether the model takes image content blocks (VISION_MODELS / TEXT_ONLY_MODELS override). */
+  vision: (model: string) => boolean;
   /** Options for initChatModel, provider package specific. */
   options: (config: AppConfig, model: string) => Record<string, unknown>;
 }
@@ -25,6 +27,8 @@ const PROVIDERS: Record<string, ProviderSpec> = {
   openai: {
     configured: (c) => Boolean(c.llm.openai.apiKey || c.llm.openai.baseUrl),
     models: (c) => listed(c.llm.openai.models, ['gpt-4o-mini', 'gpt-4o', 'gpt-4.1-mini']),
+    // Current OpenAI chat models take images; these older or small reasoning ones do not.
+    vision: (model) => !/^(gpt-3\.5|gpt-4-(0314|0613|32k)|o1-mini|o3-mini|text-|davinci|babbage)/.test(model),
     options: (c) => ({
       apiKey: c.llm.openai.apiKey ?? 'not-needed',
       configuration: c.llm.openai.baseUrl ? { baseURL: c.llm.openai.baseUrl } : undefined,
@@ -36,6 +40,8 @@ const PROVIDERS: Record<string, ProviderSpec> = {
   azure_openai: {
     configured: (c) => Boolean(c.llm.azureOpenai.apiKey && c.llm.azureOpenai.endpoint),
     models: (c) => (c.llm.azureOpenai.deployment ? [c.llm.azureOpenai.deployment] : []),
+    // A deployment's name says nothing of its model: VISION_MODELS must name it.
+    vision: () => false,
     options: (c, model) => ({
       azureOpenAIApiKey: c.llm.azureOpenai.apiKey,
       azureOpenAIEndpoint: c.llm.azureOpenai.endpoint,
@@ -46,21 +52,25 @@ const PROVIDERS: Record<string, ProviderSpec> = {
   anthropic: {
     configured: (c) => Boolean(c.llm.anthropic.apiKey),
     models: (c) => listed(c.llm.anthropic.models, ['claude-sonnet-4-5', 'claude-haiku-4-5']),
+    vision: (model) => !/^claude-(instant|2)/.test(model),
     options: (c) => ({ apiKey: c.llm.anthropic.apiKey }),
   },
   'google-genai': {
     configured: (c) => Boolean(c.llm.google.apiKey),
     models: (c) => listed(c.llm.google.models, ['gemini-2.5-flash', 'gemini-2.5-pro']),
+    vision: (model) => model.startsWith('gemini-'),
     options: (c) => ({ apiKey: c.llm.google.apiKey }),
   },
   groq: {
     configured: (c) => Boolean(c.llm.groq.apiKey),
     models: (c) => listed(c.llm.groq.models, ['llama-3.3-70b-versatile']),
+    vision: (model) => /llama-4|vision/.test(model),
     options: (c) => ({ apiKey: c.llm.groq.apiKey }),
   },
   ollama: {
     configured: (c) => Boolean(c.llm.ollama.baseUrl),
     models: (c) => listed(c.llm.ollama.models, ['llama3.1']),
+    vision: (model) => /llava|vision|gemma3|qwen2\.5vl|minicpm-v|moondream|llama4/.test(model),
     options: (c) => ({ baseUrl: c.llm.ollama.baseUrl }),
   },
 };
@@ -108,6 +118,24 @@ export class ModelRegistry {
 
   isOffered(model: string): boolean {
     return this.offered.includes(model);
+  }
+
+  /** Whether `model` (`provider:model`) takes image content blocks; the demo model does. */
+  acceptsImages(model: string): boolean {
+    const { visionModels, textOnlyModels } = this.config.llm;
+    if (visionModels.includes(model)) return true;
+    if (textOnlyModels.includes(model)) return false;
+    const [provider, name] = splitModel(model);
+    if (provider === DEMO_PROVIDER) return true;
+    return Object.hasOwn(PROVIDERS, provider) && PROVIDERS[provider].vision(name);
+  }
+
+  /** Refuses images for a model that cannot see them, before anything is stored or sent. */
+  assertAcceptsImages(model: string, images: number): void {
+    if (images > 0 && !this.acceptsImages(model)) {
+      const details = { attachments: ['contain images; choose a model with "vision": true (GET /models) or attach text files only'] };
+      throw AppException.validation(details, `Model "${model}" cannot take images`);
+    }
   }
 
   /** Checks a caller's model choice without building it (bad input fails before anything is stored). */

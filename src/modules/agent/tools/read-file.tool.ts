@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { AppException } from '../../../common/errors/app.exception';
 import { ATTACHMENT_TEXT_BYTES } from '../../files/attachments.service';
 import { FilesService } from '../../files/files.service';
-import { pdfText } from '../../files/pdf-text';
+import { PdfTextService } from '../../files/pdf/pdf-text.service';
 import { TEXT_TYPES } from '../../files/upload/content-type';
 import { type AgentTool, toolContext } from './agent-tool';
 
@@ -14,7 +14,10 @@ export class ReadFileTool implements AgentTool {
   readonly name = 'read_file';
   readonly sensitive = false;
 
-  constructor(private readonly files: FilesService) {}
+  constructor(
+    private readonly files: FilesService,
+    private readonly pdf: PdfTextService,
+  ) {}
 
   build() {
     return tool(
@@ -28,8 +31,11 @@ export class ReadFileTool implements AgentTool {
           throw error;
         }
         let read;
-        if (file.contentType === 'application/pdf') read = await pdfText(await this.files.readBytes(file), ATTACHMENT_TEXT_BYTES).catch(() => null);
-        else if (TEXT_TYPES.has(file.contentType)) read = await this.files.readText(file, ATTACHMENT_TEXT_BYTES);
+        if (file.contentType === 'application/pdf') {
+          const extracted = await this.pdf.extract(await this.files.readBytes(file), ATTACHMENT_TEXT_BYTES);
+          if (!extracted.ok) return `The text of "${file.filename}" could not be extracted (${extracted.reason}).`;
+          read = extracted;
+        } else if (TEXT_TYPES.has(file.contentType)) read = await this.files.readText(file, ATTACHMENT_TEXT_BYTES);
         if (!read) return `"${file.filename}" is ${file.contentType}; only text files and PDFs can be read.`;
         const { text, truncated } = read;
         return `${file.filename}${truncated ? ` (first ${ATTACHMENT_TEXT_BYTES} bytes)` : ''}:\n${text}`;

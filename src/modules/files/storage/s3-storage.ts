@@ -1,10 +1,26 @@
-import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { AppConfig } from '../../../config/app-config';
+import { countedForGc } from '../upload/upload-gc';
 import { StorageDriver, StoredObject } from './storage-driver';
 
-/** Any S3-compatible store (AWS, MinIO, R2...). Uploads go up in 5 MB parts as they arrive. */
+/** S3's limit for one PUT; bigger objects go up in parts. */
+const MAX_SINGLE_PUT = 5 * 1024 ** 3;
+const MIN_PART = 5 * 1024 ** 2;
+
+/**
+ * Any S3-compatible store (AWS, MinIO, R2...). An upload is spooled to a temp file, then sent
+ * with its length: S3 needs a part's length before its bytes, so streaming a body of unknown
+ * length means holding 5 MB parts in memory (10 concurrent uploads: ~100-170 MB measured), where
+ * a spool costs a file handle and a few 64 KB buffers. The object appears only once complete.
+ */
 export class S3Storage extends StorageDriver {
   private readonly client: S3Client;
   private readonly bucket: string;
@@ -25,9 +41,20 @@ export class S3Storage extends StorageDriver {
   }
 
   async put(key: string, body: Readable, contentType?: string): Promise<void> {
-    // queueSize 1: at most two 5 MB parts in memory per upload, whatever the file size.
-    const upload = new Upload({ client: this.client, params: { Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }, queueSize: 1 });
-    await upload.done();
+    const spool = join(tmpdir(), `upload-${randomUUID()}`);
+    try {
+      await pipeline(body, createWriteStream(spool, { flags: 'wx', mode: 0o600 }));
+      const { size } = await stat(spool);
+      const params = { Bucket: this.bucket, Key: key, Body: countedForGc(createReadStream(spool)), ContentType: contentType };
+      if (size <= MAX_SINGLE_PUT) {
+        await this.client.send(new PutObjectCommand({ ...params, ContentLength: size }));
+      } else {
+        // queueSize 1: two parts in memory at most, for the rare object over 5 GB.
+        await new Upload({ client: this.client, params, queueSize: 1, partSize: Math.max(MIN_PART, Math.ceil(size / 10_000)) }).done();
+      }
+    } finally {
+      await rm(spool, { force: true });
+    }
   }
 
   async get(key: string, range?: { start: number; end: number }): Promise<Readable | null> {

@@ -3,6 +3,7 @@ import { Transform, TransformCallback } from 'node:stream';
 import { AppException } from '../../../common/errors/app.exception';
 import { ErrorCode } from '../../../common/errors/error-code';
 import { sniffContentType, SNIFF_BYTES } from './content-type';
+import { noteUploadBytes } from './upload-gc';
 
 /**
  * Passes a file's bytes through while hashing and counting them. It holds back only the first
@@ -32,6 +33,7 @@ export class SniffingStream extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.bytesRead += chunk.length;
+    noteUploadBytes(chunk.length);
     this.budget.remaining -= chunk.length;
     if (this.budget.remaining < 0) {
       callback(new AppException(ErrorCode.PayloadTooLarge, `Uploads are limited to ${this.budget.limit} bytes per request`, { limit: this.budget.limit }));
