@@ -49,7 +49,10 @@ export class AgentService {
       input.kind === 'message'
         ? { messages: [userMessage(input.text, input.attachments)] }
         : new Command({ resume: { decisions: input.decisions.map(toHitlDecision) } });
-    const stream = await agent.stream(payload as never, {
+    // The compiled graph directly (as the LangGraph API server does): ReactAgent.stream() first
+    // loads and deserialises the whole thread (getState) only to fill in middleware state
+    // defaults, and none of this agent's middleware has state. The graph loads it once itself.
+    const stream = await agent.graph.stream(payload as never, {
       configurable: { thread_id: context.conversationId, user_id: context.userId },
       streamMode: ['messages', 'updates'],
       signal: context.signal,

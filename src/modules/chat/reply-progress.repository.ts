@@ -21,7 +21,8 @@ export interface ReplyProgress {
 
 /**
  * Stores a running reply's progress in ONE round trip (a streamed reply flushes several
- * times a second): its new events, the assistant message, and the conversation's heartbeat.
+ * times a second): its new events (one message_event_batches row), the assistant message, and
+ * the conversation's heartbeat.
  * Answers whether this reply still holds the conversation and whether a cancel was asked.
  */
 @Injectable()
@@ -30,12 +31,16 @@ export class ReplyProgressRepository {
 
   async save(progress: ReplyProgress): Promise<{ held: boolean; cancelRequested: boolean }> {
     const { events, message } = progress;
+    // All new events go in one row (one per flush). A retried flush resends its events plus any
+    // newer ones from the same first id, so a conflict on that id takes the longer batch; only
+    // the reply holding the conversation writes events.
     const rows: Array<{ cancel_requested: boolean }> = await this.dataSource.query(
       `WITH new_events AS (
-         INSERT INTO message_events (conversation_id, seq, message_id, type, data)
-         SELECT $1, e.seq, $2, e.type, e.data::jsonb
-           FROM unnest($3::bigint[], $4::text[], $5::text[]) AS e(seq, type, data)
-         ON CONFLICT (conversation_id, seq) DO NOTHING
+         INSERT INTO message_event_batches (conversation_id, first_seq, last_seq, message_id, events)
+         SELECT $1, $3, $4, $2, $5::jsonb
+          WHERE $5::jsonb IS NOT NULL AND EXISTS (SELECT 1 FROM conversations WHERE id = $1 AND active_reply_id = $2)
+         ON CONFLICT (conversation_id, first_seq) DO UPDATE SET last_seq = EXCLUDED.last_seq, events = EXCLUDED.events
+          WHERE message_event_batches.message_id = EXCLUDED.message_id AND message_event_batches.last_seq < EXCLUDED.last_seq
        ), message AS (
          UPDATE messages SET content = $6, tool_calls = $7::jsonb, results = $8::jsonb, status = $9,
                 usage = $10::jsonb, error = $11::jsonb, updated_at = now()
@@ -47,9 +52,9 @@ export class ReplyProgressRepository {
       [
         progress.conversationId,
         progress.messageId,
-        events.map((event) => event.id),
-        events.map((event) => event.type),
-        events.map((event) => JSON.stringify(event.data)),
+        events[0]?.id ?? null,
+        events.at(-1)?.id ?? null,
+        events.length ? JSON.stringify(events.map((event) => ({ seq: event.id, type: event.type, data: event.data }))) : null,
         message.content,
         JSON.stringify(message.toolCalls),
         JSON.stringify(message.results),

@@ -26,7 +26,8 @@ export class GenAiMetricsCallback extends BaseCallbackHandler {
     private readonly metrics: AppMetrics,
     modelSpec: string,
   ) {
-    super();
+    // Model and tool events only: the agent's graph starts and ends a chain per node and step.
+    super({ ignoreChain: true, ignoreAgent: true, ignoreRetriever: true, ignoreCustomEvent: true });
     const [provider, ...rest] = modelSpec.split(':');
     this.provider = provider;
     this.model = rest.join(':') || provider;
