@@ -10,31 +10,6 @@ const LIMIT_SQL = `COALESCE((SELECT (api_limits->>'max_tokens_per_day')::bigint 
 export class UsageRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async add(userId: string, usage: TokenUsage): Promise<void> {
-    await this.dataSource.query(
-      `INSERT INTO usage_daily (user_id, day, input_tokens, output_tokens, total_tokens)
-       VALUES ($1, (now() AT TIME ZONE 'UTC')::date, $2, $3, $4)
-       ON CONFLICT (user_id, day) DO UPDATE SET
-         input_tokens = usage_daily.input_tokens + EXCLUDED.input_tokens,
-         output_tokens = usage_daily.output_tokens + EXCLUDED.output_tokens,
-         total_tokens = usage_daily.total_tokens + EXCLUDED.total_tokens`,
-      [userId, usage.input_tokens, usage.output_tokens, usage.total_tokens],
-    );
-  }
-
-  /** The same tokens per model (usage_daily_models), for the usage report. */
-  async addForModel(userId: string, model: string, usage: TokenUsage): Promise<void> {
-    await this.dataSource.query(
-      `INSERT INTO usage_daily_models (user_id, day, model, input_tokens, output_tokens, total_tokens)
-       VALUES ($1, (now() AT TIME ZONE 'UTC')::date, $2, $3, $4, $5)
-       ON CONFLICT (user_id, day, model) DO UPDATE SET
-         input_tokens = usage_daily_models.input_tokens + EXCLUDED.input_tokens,
-         output_tokens = usage_daily_models.output_tokens + EXCLUDED.output_tokens,
-         total_tokens = usage_daily_models.total_tokens + EXCLUDED.total_tokens`,
-      [userId, model.slice(0, 200), usage.input_tokens, usage.output_tokens, usage.total_tokens],
-    );
-  }
-
   async totalToday(userId: string): Promise<number> {
     const [row] = await this.dataSource.query(
       `SELECT total_tokens FROM usage_daily WHERE user_id = $1 AND day = (now() AT TIME ZONE 'UTC')::date`,
@@ -78,17 +53,29 @@ export class UsageRepository {
     return { limit: Number(row.token_limit), reserved: row.reserved === true };
   }
 
-  /** Releases a reservation and records what was actually used, in one statement. */
-  async settle(userId: string, reserved: number, usage: TokenUsage): Promise<void> {
+  /**
+   * Releases a reservation and records what was actually used, in one statement; with `model`
+   * (and tokens used) the per-model totals too, in the same statement.
+   */
+  async settle(userId: string, reserved: number, usage: TokenUsage, model?: string): Promise<void> {
+    const perModel = model !== undefined && usage.total_tokens > 0;
     await this.dataSource.query(
-      `INSERT INTO usage_daily (user_id, day, input_tokens, output_tokens, total_tokens)
+      `WITH per_model AS (
+         INSERT INTO usage_daily_models (user_id, day, model, input_tokens, output_tokens, total_tokens)
+         SELECT $1::uuid, (now() AT TIME ZONE 'UTC')::date, $6::varchar, $3::bigint, $4::bigint, $5::bigint WHERE $7::boolean
+         ON CONFLICT (user_id, day, model) DO UPDATE SET
+           input_tokens = usage_daily_models.input_tokens + EXCLUDED.input_tokens,
+           output_tokens = usage_daily_models.output_tokens + EXCLUDED.output_tokens,
+           total_tokens = usage_daily_models.total_tokens + EXCLUDED.total_tokens
+       )
+       INSERT INTO usage_daily (user_id, day, input_tokens, output_tokens, total_tokens)
        VALUES ($1, (now() AT TIME ZONE 'UTC')::date, $3, $4, $5)
        ON CONFLICT (user_id, day) DO UPDATE SET
          reserved_tokens = GREATEST(usage_daily.reserved_tokens - $2, 0),
          input_tokens = usage_daily.input_tokens + EXCLUDED.input_tokens,
          output_tokens = usage_daily.output_tokens + EXCLUDED.output_tokens,
          total_tokens = usage_daily.total_tokens + EXCLUDED.total_tokens`,
-      [userId, reserved, usage.input_tokens, usage.output_tokens, usage.total_tokens],
+      [userId, reserved, usage.input_tokens, usage.output_tokens, usage.total_tokens, (model ?? '').slice(0, 200), perModel],
     );
   }
 }

@@ -17,8 +17,7 @@ export class UsageService {
 
   /** `model`: the `provider:model` that answered; per-model totals then add up to the daily ones. */
   async record(userId: string, usage: TokenUsage, model = 'unknown'): Promise<void> {
-    await this.usage.add(userId, usage);
-    await this.usage.addForModel(userId, model, usage);
+    await this.usage.settle(userId, 0, usage, model);
   }
 
   /**
@@ -40,8 +39,7 @@ export class UsageService {
 
   /** `model` as in record(): what was used also counts in the per-model totals. */
   async settle(userId: string, reserved: number, usage: TokenUsage | null, model = 'unknown'): Promise<void> {
-    await this.usage.settle(userId, reserved, usage ?? { input_tokens: 0, output_tokens: 0, total_tokens: 0 });
-    if (usage && usage.total_tokens > 0) await this.usage.addForModel(userId, model, usage);
+    await this.usage.settle(userId, reserved, usage ?? { input_tokens: 0, output_tokens: 0, total_tokens: 0 }, model);
   }
 
   async assertWithinBudget(userId: string): Promise<void> {
