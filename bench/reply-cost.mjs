@@ -11,8 +11,8 @@
 //     statements each POST /chat/message sent before its first byte (the last one listed);
 //  2. plain: BENCH_WARMUP (40) replies, then BENCH_REPLIES (300) measured, BENCH_CONCURRENCY (10)
 //     closed-loop clients; server CPU (/proc utime+stime) over the measured replies ÷ replies.
-// Then rows in the event table ÷ replies. BENCH_NODE_ARGS: extra server flags (e.g.
-// "--cpu-prof --cpu-prof-dir=/tmp/prof"). BENCH_DIR: another built checkout to measure
+// Then rows in the event table ÷ replies. BENCH_NODE_ARGS: extra server flags.
+// BENCH_PROFILE_DIR=/tmp/prof: a CPU profile of the measured replies only (bench/cpu-profile.cjs). BENCH_DIR: another built checkout to measure
 // (default: this one), so two builds can be compared from one script.
 import http from 'node:http';
 import { execFileSync } from 'node:child_process';
@@ -139,17 +139,25 @@ run(async () => {
 
   // 2. CPU per reply
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const profileDir = process.env.BENCH_PROFILE_DIR;
+  if (profileDir) nodeArgs.push('--require', path.join(here, 'cpu-profile.cjs'));
+  env.CPU_PROFILE_DIR = profileDir ?? '';
   env.QUERY_TRACE_FILE = '';
   proc = startProcess({ script, env, logFile: path.join(tmp.dir, 'server.log'), nodeArgs });
   await waitFor200(proc, `${proc.url}/api/ready`);
   await closedLoop(proc.url, token, CFG.warmup, CFG.concurrency);
   await sleep(1000);
+  if (profileDir) proc.child.kill('SIGUSR2');
   const cpu0 = cpuTimeMs(proc.child.pid);
   const t0 = performance.now();
   await closedLoop(proc.url, token, CFG.replies, CFG.concurrency);
   const wall = performance.now() - t0;
   await sleep(1000); // the last replies' final flushes
   const cpu = cpuTimeMs(proc.child.pid) - cpu0;
+  if (profileDir) {
+    proc.child.kill('SIGUSR2');
+    await sleep(2000); // written synchronously on the server's next turn
+  }
   const rss = Number(readFileSync(`/proc/${proc.child.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]) / 1024;
   await stopProcess(proc);
 

@@ -9,6 +9,8 @@ export interface ReplyProgress {
   /** Events not yet stored (may be empty). */
   events: ReplyEvent[];
   lastSeq: number;
+  /** The reply's last write: also gives the conversation back (as ConversationsRepository.releaseReply). */
+  release?: boolean;
   message: {
     content: string;
     toolCalls: StoredToolCall[];
@@ -46,7 +48,11 @@ export class ReplyProgressRepository {
                 usage = $10::jsonb, error = $11::jsonb, updated_at = now()
           WHERE id = $2
        )
-       UPDATE conversations SET reply_heartbeat_at = now(), event_seq = GREATEST(event_seq, $12)
+       UPDATE conversations SET event_seq = GREATEST(event_seq, $12),
+              reply_heartbeat_at = CASE WHEN $13::boolean THEN NULL ELSE now() END,
+              active_reply_id = CASE WHEN $13::boolean THEN NULL ELSE active_reply_id END,
+              cancel_requested_at = CASE WHEN $13::boolean THEN NULL ELSE cancel_requested_at END,
+              updated_at = CASE WHEN $13::boolean THEN now() ELSE updated_at END
         WHERE id = $1 AND active_reply_id = $2
        RETURNING cancel_requested_at IS NOT NULL AS cancel_requested`,
       [
@@ -62,6 +68,7 @@ export class ReplyProgressRepository {
         JSON.stringify(message.usage),
         message.error === null ? null : JSON.stringify(message.error),
         progress.lastSeq,
+        progress.release === true,
       ],
     );
     const [row] = rows;

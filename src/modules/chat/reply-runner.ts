@@ -6,7 +6,6 @@ import { providerFailure } from '../agent/completion.service';
 import { UsageService } from '../agent/usage.service';
 import { ConsentService } from '../consent/consent.service';
 import { mapConsentRequest } from '../consent/dto/consent.dto';
-import { ConversationsRepository } from './conversations.repository';
 import type { MessageStatus, StoredToolCall, StoredToolResult, TokenUsage } from './message.entity';
 import { ReplyProgressRepository } from './reply-progress.repository';
 import { LiveReply, ReplyStreams } from './reply-streams';
@@ -52,7 +51,6 @@ export class ReplyRunner implements OnModuleInit {
   constructor(
     private readonly agent: AgentService,
     private readonly streams: ReplyStreams,
-    private readonly conversations: ConversationsRepository,
     private readonly progress: ReplyProgressRepository,
     private readonly consents: ConsentService,
     private readonly usage: UsageService,
@@ -88,10 +86,10 @@ export class ReplyRunner implements OnModuleInit {
     // One flush at a time: a tick that finds one running is skipped (writes coalesce instead of
     // queueing up behind a slow database), and the final flushes wait for it.
     let running: Promise<void> | undefined;
-    const flush = async (): Promise<boolean> => {
+    const flush = async (release = false): Promise<boolean> => {
       while (running) await running;
       let stored = true;
-      running = this.flush(live, state).catch((error) => {
+      running = this.flush(live, state, release).catch((error) => {
         stored = false;
         this.logger.error({ err: error }, 'Flush failed');
       });
@@ -157,8 +155,8 @@ export class ReplyRunner implements OnModuleInit {
       // If PostgreSQL is down, keep the final state in memory and retry until it returns, so the
       // reply is stored rather than left `streaming` (the stale-claim takeover is the last resort).
       await this.untilStored(params.conversationId, async () => {
-        if (!(await flush())) throw new Error('flush failed');
-        await this.conversations.releaseReply(params.conversationId, params.messageId, live.lastSeq);
+        // The last write also releases the conversation (one statement, not two).
+        if (!(await flush(true))) throw new Error('flush failed');
       });
       if (runUsage.total_tokens > 0 || params.reservedTokens) {
         await this.usage.settle(params.userId, params.reservedTokens ?? 0, runUsage, params.model).catch(() => undefined);
@@ -184,7 +182,7 @@ export class ReplyRunner implements OnModuleInit {
   }
 
   /** Writes new events and the message's current state; checks for a cancel from another instance. */
-  private async flush(live: LiveReply, state: ReplyState): Promise<void> {
+  private async flush(live: LiveReply, state: ReplyState, release: boolean): Promise<void> {
     const events = live.unflushed;
     live.unflushed = [];
     let beat;
@@ -195,6 +193,7 @@ export class ReplyRunner implements OnModuleInit {
         events,
         lastSeq: live.lastSeq,
         message: { ...state },
+        release,
       });
     } catch (error) {
       live.unflushed = [...events, ...live.unflushed];
