@@ -27,7 +27,8 @@ export class GenAiMetricsCallback extends BaseCallbackHandler {
     modelSpec: string,
   ) {
     // Model and tool events only: the agent's graph starts and ends a chain per node and step.
-    super({ ignoreChain: true, ignoreAgent: true, ignoreRetriever: true, ignoreCustomEvent: true });
+    // (Tool events go through ignoreAgent, so that one stays off.)
+    super({ ignoreChain: true, ignoreRetriever: true, ignoreCustomEvent: true });
     const [provider, ...rest] = modelSpec.split(':');
     this.provider = provider;
     this.model = rest.join(':') || provider;
