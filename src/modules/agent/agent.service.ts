@@ -30,6 +30,8 @@ type Agent = ReturnType<typeof createAgent>;
 export class AgentService {
   private readonly logger = new Logger(AgentService.name);
   private readonly agents = new LRUCache<string, Promise<Agent>>({ max: MAX_CACHED_AGENTS });
+  /** Agents with a middleware that keeps state: they need ReactAgent.stream()'s initialisation. */
+  private readonly withMiddlewareState = new WeakSet<Agent>();
 
   constructor(
     private readonly models: ModelRegistry,
@@ -51,8 +53,9 @@ export class AgentService {
         : new Command({ resume: { decisions: input.decisions.map(toHitlDecision) } });
     // The compiled graph directly (as the LangGraph API server does): ReactAgent.stream() first
     // loads and deserialises the whole thread (getState) only to fill in middleware state
-    // defaults, and none of this agent's middleware has state. The graph loads it once itself.
-    const stream = await agent.graph.stream(payload as never, {
+    // defaults, which only middleware with a state schema have. The graph loads it once itself.
+    const runnable = this.withMiddlewareState.has(agent) ? agent : agent.graph;
+    const stream = await runnable.stream(payload as never, {
       configurable: { thread_id: context.conversationId, user_id: context.userId },
       streamMode: ['messages', 'updates'],
       signal: context.signal,
@@ -151,13 +154,16 @@ export class AgentService {
     );
     this.logger.log({ model, fallbacks: this.config.llm.fallbackModels }, 'Building agent');
     const tools = member ? this.tools.filter((tool) => member.tools.includes(tool.name)) : this.tools;
-    return createAgent({
+    const middleware = [humanInTheLoopMiddleware({ interruptOn }), ...(fallbacks.length ? [modelFallbackMiddleware(...fallbacks)] : [])];
+    const agent = createAgent({
       model: await this.models.create(model),
       tools: [...tools.map((tool) => tool.build()), ...(member?.extraTools ?? [])],
       systemPrompt: member?.systemPrompt ?? SYSTEM_PROMPT,
-      middleware: [humanInTheLoopMiddleware({ interruptOn }), ...(fallbacks.length ? [modelFallbackMiddleware(...fallbacks)] : [])],
+      middleware,
       checkpointer: this.checkpointer,
     }) as unknown as Agent;
+    if (middleware.some((item) => (item as { stateSchema?: unknown }).stateSchema)) this.withMiddlewareState.add(agent);
+    return agent;
   }
 }
 
