@@ -27,8 +27,10 @@ export class GenAiMetricsCallback extends BaseCallbackHandler {
     modelSpec: string,
   ) {
     // Model and tool events only: the agent's graph starts and ends a chain per node and step.
-    // (Tool events go through ignoreAgent, so that one stays off.)
-    super({ ignoreChain: true, ignoreRetriever: true, ignoreCustomEvent: true });
+    // (Tool events go through ignoreAgent, so that one stays off.) The handlers are synchronous
+    // and cheap: run inline rather than through LangChain's background queue (a p-queue entry
+    // per token, shared by every reply).
+    super({ ignoreChain: true, ignoreRetriever: true, ignoreCustomEvent: true, _awaitHandler: true });
     const [provider, ...rest] = modelSpec.split(':');
     this.provider = provider;
     this.model = rest.join(':') || provider;
