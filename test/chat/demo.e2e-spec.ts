@@ -53,7 +53,7 @@ describe('Chat with the demo model (no provider configured)', () => {
       if (event.type !== 'done') return;
       atDone.push(
         db.query(
-          `SELECT c.active_reply_id, m.status, (SELECT count(*)::int FROM message_events e WHERE e.conversation_id = c.id AND e.seq = $3) AS done_stored
+          `SELECT c.active_reply_id, m.status, (SELECT count(*)::int FROM message_event_batches b WHERE b.conversation_id = c.id AND $3 BETWEEN b.first_seq AND b.last_seq) AS done_stored
              FROM conversations c JOIN messages m ON m.id = $2 WHERE c.id = $1`,
           [reply.conversationId, reply.messageId, event.id],
         ),

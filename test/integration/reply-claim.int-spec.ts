@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { Conversation } from '../../src/modules/chat/conversation.entity';
 import { ConversationsRepository } from '../../src/modules/chat/conversations.repository';
+import { MessageEventsRepository } from '../../src/modules/chat/message-events.repository';
 import { ReplyProgressRepository } from '../../src/modules/chat/reply-progress.repository';
 import { insertConversation, insertMessage, insertUser, openDatabase } from './database';
 
@@ -9,12 +10,14 @@ describe('Reply claim and flush SQL (PostgreSQL)', () => {
   let db: DataSource;
   let conversations: ConversationsRepository;
   let progress: ReplyProgressRepository;
+  let stored: MessageEventsRepository;
   let userId: string;
 
   beforeAll(async () => {
     db = await openDatabase();
     conversations = new ConversationsRepository(db.getRepository(Conversation));
     progress = new ReplyProgressRepository(db);
+    stored = new MessageEventsRepository(db);
     userId = await insertUser(db);
   });
   afterAll(() => db.destroy());
@@ -81,19 +84,24 @@ describe('Reply claim and flush SQL (PostgreSQL)', () => {
     });
     const event = (id: number, content: string) => ({ id, type: 'chunk' as const, data: { content } });
 
-    it('stores events and the message in one statement while the reply holds the claim; replayed events are ignored', async () => {
+    it('stores a flush as one batch with the message while the reply holds the claim; a retried flush keeps the longer batch', async () => {
       const id = await insertConversation(db, userId);
       const messageId = await insertMessage(db, id, userId);
       await conversations.claimReply(id, userId, messageId, 30);
       const saved = await progress.save({ conversationId: id, messageId, events: [event(1, 'a'), event(2, 'b')] as never, lastSeq: 2, message: message('streaming', 'ab') });
       expect(saved).toEqual({ held: true, cancelRequested: false });
-      // The same events again (a retried flush) and one more: no duplicate, no error.
-      await progress.save({ conversationId: id, messageId, events: [event(2, 'b'), event(3, 'c')] as never, lastSeq: 3, message: message('complete', 'abc') });
-      const events = await db.query(`SELECT seq::int AS seq, data->>'content' AS content FROM message_events WHERE conversation_id = $1 ORDER BY seq`, [id]);
-      expect(events).toEqual([{ seq: 1, content: 'a' }, { seq: 2, content: 'b' }, { seq: 3, content: 'c' }]);
-      const [stored] = await db.query(`SELECT content, status FROM messages WHERE id = $1`, [messageId]);
-      expect(stored).toEqual({ content: 'abc', status: 'complete' });
-      expect((await row(id)).event_seq).toBe(3);
+      // The runner retries a flush with the same first event plus newer ones: no duplicate, no error.
+      await progress.save({ conversationId: id, messageId, events: [event(3, 'c')] as never, lastSeq: 3, message: message('streaming', 'abc') });
+      await progress.save({ conversationId: id, messageId, events: [event(3, 'c'), event(4, 'd')] as never, lastSeq: 4, message: message('complete', 'abcd') });
+      const events = (await stored.after(id, 0)).map((e) => ({ id: e.id, content: (e.data as { content: string }).content }));
+      expect(events).toEqual([{ id: 1, content: 'a' }, { id: 2, content: 'b' }, { id: 3, content: 'c' }, { id: 4, content: 'd' }]);
+      expect(await db.query(`SELECT first_seq::int AS first, last_seq::int AS last FROM message_event_batches WHERE conversation_id = $1 ORDER BY first_seq`, [id])).toEqual([
+        { first: 1, last: 2 },
+        { first: 3, last: 4 },
+      ]);
+      const [message_] = await db.query(`SELECT content, status FROM messages WHERE id = $1`, [messageId]);
+      expect(message_).toEqual({ content: 'abcd', status: 'complete' });
+      expect((await row(id)).event_seq).toBe(4);
     });
 
     it('answers held=false once another reply took the conversation, and reports a cancel asked elsewhere', async () => {
@@ -108,6 +116,8 @@ describe('Reply claim and flush SQL (PostgreSQL)', () => {
       await conversations.claimReply(id, userId, other, 30);
       const lost = await progress.save({ conversationId: id, messageId, events: [event(1, 'late')] as never, lastSeq: 1, message: message('streaming', 'late') });
       expect(lost).toEqual({ held: false, cancelRequested: false });
+      // Only the holder writes events: the stale writer's are not stored.
+      expect(await stored.after(id, 0)).toEqual([]);
       // The heartbeat (and event_seq) belong to the new holder: the stale writer did not move them.
       expect(await row(id)).toMatchObject({ active_reply_id: other, event_seq: 0 });
     });

@@ -31,6 +31,8 @@ type Agent = ReturnType<typeof createAgent>;
 export class AgentService {
   private readonly logger = new Logger(AgentService.name);
   private readonly agents = new LRUCache<string, Promise<Agent>>({ max: MAX_CACHED_AGENTS });
+  /** Agents with a middleware that keeps state: they need ReactAgent.stream()'s initialisation. */
+  private readonly withMiddlewareState = new WeakSet<Agent>();
 
   constructor(
     private readonly models: ModelRegistry,
@@ -50,7 +52,11 @@ export class AgentService {
       input.kind === 'message'
         ? { messages: [userMessage(input.text, input.attachments)] }
         : new Command({ resume: { decisions: input.decisions.map(toHitlDecision) } });
-    const stream = await agent.stream(payload as never, {
+    // The compiled graph directly (as the LangGraph API server does): ReactAgent.stream() first
+    // loads and deserialises the whole thread (getState) only to fill in middleware state
+    // defaults, which only middleware with a state schema have. The graph loads it once itself.
+    const runnable = this.withMiddlewareState.has(agent) ? agent : agent.graph;
+    const stream = await runnable.stream(payload as never, {
       // consent_grants: the tokens the gated tools redeem (plain, in memory only for this run).
       configurable: { thread_id: context.conversationId, user_id: context.userId, consent_grants: input.kind === 'resume' ? (input.grants ?? []) : [] },
       streamMode: ['messages', 'updates'],
@@ -160,13 +166,16 @@ export class AgentService {
     );
     this.logger.log({ model, fallbacks: this.config.llm.fallbackModels }, 'Building agent');
     const tools = member ? this.tools.filter((tool) => member.tools.includes(tool.name)) : this.tools;
-    return createAgent({
+    const middleware = [humanInTheLoopMiddleware({ interruptOn }), ...(fallbacks.length ? [modelFallbackMiddleware(...fallbacks)] : [])];
+    const agent = createAgent({
       model: await this.models.create(model),
       tools: [...tools.map((tool) => tool.build()), ...(member?.extraTools ?? [])],
       systemPrompt: member?.systemPrompt ?? SYSTEM_PROMPT,
-      middleware: [humanInTheLoopMiddleware({ interruptOn }), ...(fallbacks.length ? [modelFallbackMiddleware(...fallbacks)] : [])],
+      middleware,
       checkpointer: this.checkpointer,
     }) as unknown as Agent;
+    if (middleware.some((item) => (item as { stateSchema?: unknown }).stateSchema)) this.withMiddlewareState.add(agent);
+    return agent;
   }
 }
 

@@ -17,8 +17,7 @@ export class UsageService {
 
   /** `model`: the `provider:model` that answered; per-model totals then add up to the daily ones. */
   async record(userId: string, usage: TokenUsage, model = 'unknown'): Promise<void> {
-    await this.usage.add(userId, usage);
-    await this.usage.addForModel(userId, model, usage);
+    await this.usage.settle(userId, 0, usage, model);
   }
 
   /**
@@ -27,10 +26,10 @@ export class UsageService {
    * Returns the reservation (0: no limit). 429 QUOTA_EXCEEDED when it does not fit.
    */
   async reserve(userId: string, promptTokens: number): Promise<number> {
-    const limit = (await this.limits.effective(userId)).max_tokens_per_day;
-    if (limit === 0) return 0;
     const tokens = this.config.llmMaxOutputTokens + Math.max(0, Math.ceil(promptTokens));
-    if (await this.usage.reserve(userId, tokens, limit)) return tokens;
+    const { limit, reserved } = await this.usage.reserve(userId, tokens, this.defaultLimit);
+    if (limit === 0) return 0;
+    if (reserved) return tokens;
     const used = await this.usage.totalToday(userId);
     throw new AppException(ErrorCode.QuotaExceeded, 'Daily token budget spent (or too little left for another reply); it resets at 00:00 UTC', {
       limit,
@@ -40,18 +39,21 @@ export class UsageService {
 
   /** `model` as in record(): what was used also counts in the per-model totals. */
   async settle(userId: string, reserved: number, usage: TokenUsage | null, model = 'unknown'): Promise<void> {
-    await this.usage.settle(userId, reserved, usage ?? { input_tokens: 0, output_tokens: 0, total_tokens: 0 });
-    if (usage && usage.total_tokens > 0) await this.usage.addForModel(userId, model, usage);
+    await this.usage.settle(userId, reserved, usage ?? { input_tokens: 0, output_tokens: 0, total_tokens: 0 }, model);
   }
 
   async assertWithinBudget(userId: string): Promise<void> {
     // The user's own max_tokens_per_day (Settings api_limits), DEFAULT_MAX_TOKENS_PER_DAY if unset.
-    const limit = (await this.limits.effective(userId)).max_tokens_per_day;
+    const { limit, used } = await this.usage.budget(userId, this.defaultLimit);
     if (limit === 0) return;
-    const used = await this.usage.totalToday(userId);
     if (used >= limit) {
       throw new AppException(ErrorCode.QuotaExceeded, 'Daily token budget spent; it resets at 00:00 UTC', { limit, used });
     }
+  }
+
+  /** DEFAULT_MAX_TOKENS_PER_DAY, what a user without an admin-set limit gets (as UserLimitsService). */
+  private get defaultLimit(): number {
+    return this.limits.withDefaults({}).max_tokens_per_day;
   }
 }
 

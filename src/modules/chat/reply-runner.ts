@@ -7,9 +7,8 @@ import { providerFailure } from '../agent/completion.service';
 import { UsageService } from '../agent/usage.service';
 import { ConsentService } from '../consent/consent.service';
 import { mapConsentRequest } from '../consent/dto/consent.dto';
-import { ConversationsRepository } from './conversations.repository';
-import type { MessageStatus } from './message.entity';
 import type { StoredToolCall, StoredToolResult, TokenUsage } from '../agent/agent.types';
+import type { MessageStatus } from './message.entity';
 import { ReplyProgressRepository } from './reply-progress.repository';
 import { LiveReply, ReplyStreams } from './reply-streams';
 
@@ -61,7 +60,6 @@ export class ReplyRunner implements OnModuleInit {
   constructor(
     private readonly agent: AgentService,
     private readonly streams: ReplyStreams,
-    private readonly conversations: ConversationsRepository,
     private readonly progress: ReplyProgressRepository,
     private readonly consents: ConsentService,
     private readonly usage: UsageService,
@@ -97,10 +95,10 @@ export class ReplyRunner implements OnModuleInit {
     // One flush at a time: a tick that finds one running is skipped (writes coalesce instead of
     // queueing up behind a slow database), and the final flushes wait for it.
     let running: Promise<void> | undefined;
-    const flush = async (): Promise<boolean> => {
+    const flush = async (release = false): Promise<boolean> => {
       while (running) await running;
       let stored = true;
-      running = this.flush(live, state).catch((error) => {
+      running = this.flush(live, state, release).catch((error) => {
         stored = false;
         this.logger.error({ err: error }, 'Flush failed');
       });
@@ -158,13 +156,13 @@ export class ReplyRunner implements OnModuleInit {
       }
     } finally {
       clearInterval(timer);
-      // `done` and the message's final state are stored, and the conversation released, before
-      // anyone hears `done`: a client that reads, sends again or approves a consent request right
-      // after `done` finds the reply complete and the conversation free.
+      // `done` and the message's final state are stored, and the conversation released (the last
+      // write does both in one statement), before anyone hears `done`: a client that reads, sends
+      // again or approves a consent request right after `done` finds the reply complete and the
+      // conversation free.
       const done = live.append('done', { message_id: params.messageId, status: state.status, usage: state.usage });
       const storeFinal = async () => {
-        if (!(await flush())) throw new Error('flush failed');
-        await this.conversations.releaseReply(params.conversationId, params.messageId, live.lastSeq);
+        if (!(await flush(true))) throw new Error('flush failed');
       };
       const stored = await storeFinal().then(
         () => true,
@@ -198,7 +196,7 @@ export class ReplyRunner implements OnModuleInit {
   }
 
   /** Writes new events and the message's current state; checks for a cancel from another instance. */
-  private async flush(live: LiveReply, state: ReplyState): Promise<void> {
+  private async flush(live: LiveReply, state: ReplyState, release: boolean): Promise<void> {
     const events = live.unflushed;
     live.unflushed = [];
     let beat;
@@ -209,6 +207,7 @@ export class ReplyRunner implements OnModuleInit {
         events,
         lastSeq: live.lastSeq,
         message: { ...state },
+        release,
       });
     } catch (error) {
       live.unflushed = [...events, ...live.unflushed];

@@ -13,7 +13,7 @@ export type ReplyObserver = (reply: LiveReply, event: ReplyEvent) => void;
 export class LiveReply {
   readonly events: ReplyEvent[] = [];
   readonly abort = new AbortController();
-  /** Events not yet written to message_events. */
+  /** Events not yet stored (message_event_batches). */
   unflushed: ReplyEvent[] = [];
   private readonly listeners = new Set<Listener>();
   /** The last event listeners have heard (an appended one may not be published yet). */

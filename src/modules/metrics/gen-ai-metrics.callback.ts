@@ -26,7 +26,11 @@ export class GenAiMetricsCallback extends BaseCallbackHandler {
     private readonly metrics: AppMetrics,
     modelSpec: string,
   ) {
-    super();
+    // Model and tool events only: the agent's graph starts and ends a chain per node and step.
+    // (Tool events go through ignoreAgent, so that one stays off.) The handlers are synchronous
+    // and cheap: run inline rather than through LangChain's background queue (a p-queue entry
+    // per token, shared by every reply).
+    super({ ignoreChain: true, ignoreRetriever: true, ignoreCustomEvent: true, _awaitHandler: true });
     const [provider, ...rest] = modelSpec.split(':');
     this.provider = provider;
     this.model = rest.join(':') || provider;

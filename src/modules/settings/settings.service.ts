@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { SecretBox } from '../../common/crypto/secret-box';
 import { AppException } from '../../common/errors/app.exception';
 import { AppConfig } from '../../config/app-config';
@@ -11,11 +12,19 @@ import { UserLimitsService } from '../user-settings/user-limits.service';
 import type { StoredIntegrations, StoredPreferences, UserSettings } from '../user-settings/user-settings.entity';
 
 
+/**
+ * How long an instance reuses a user's default_model: it is read before every message. A change
+ * made here is seen at once; one made through another instance within this time.
+ */
+const DEFAULT_MODEL_TTL_MS = 5_000;
+
 /** Secrets an integration may hold, by `integration.field`; the sealed value's context names both. */
 type SecretName = 'azure_openai.api_key' | 'slack.webhook_url' | 'webhook.secret';
 
 @Injectable()
 export class SettingsService {
+  private readonly defaultModels = new LRUCache<string, { model: string | null }>({ max: 10_000, ttl: DEFAULT_MODEL_TTL_MS });
+
   constructor(
     private readonly settings: SettingsRepository,
     private readonly limits: UserLimitsService,
@@ -36,12 +45,17 @@ export class SettingsService {
       preferences: dto.user_preferences ? (deepMerge(current.preferences, dto.user_preferences) as StoredPreferences) : current.preferences,
       integrations: dto.integrations ? (deepMerge(current.integrations, sealed) as StoredIntegrations) : current.integrations,
     }));
+    this.defaultModels.delete(userId);
     return this.view(row.preferences, row.apiLimits, row.integrations);
   }
 
   /** The user's `default_model` preference, if any (chat uses it when a message names no model). */
   async defaultModel(userId: string): Promise<string | null> {
-    return (await this.settings.find(userId))?.preferences.default_model ?? null;
+    const cached = this.defaultModels.get(userId);
+    if (cached) return cached.model;
+    const model = (await this.settings.find(userId))?.preferences.default_model ?? null;
+    this.defaultModels.set(userId, { model });
+    return model;
   }
 
   /** The plaintext of a stored secret, for the code that calls the integration (notifications). */

@@ -5,6 +5,7 @@ import { AppException } from '../../../common/errors/app.exception';
 import { ErrorCode } from '../../../common/errors/error-code';
 import { AppConfig } from '../../../config/app-config';
 import { DEMO_MODEL, DEMO_PROVIDER, DemoChatModel } from './demo-chat-model';
+import { reuseBoundTools } from './reuse-bound-tools';
 
 export interface ProviderInfo {
   name: string;
@@ -165,13 +166,16 @@ export class ModelRegistry {
     if (!entry.configured(this.config)) {
       throw new AppException(ErrorCode.ServiceUnavailable, `Provider "${provider}" is not configured on this server`);
     }
-    const model = await initChatModel(name, {
+    const configurable = await initChatModel(name, {
       modelProvider: provider,
       timeout: this.config.llm.timeoutMs,
       maxRetries: 1,
       ...entry.options(this.config, name),
     });
-    return model as unknown as BaseChatModel;
+    // initChatModel answers a ConfigurableModel, which caches its provider model by the whole
+    // call config (thread id, callbacks, ...): behind an agent it built a new client (and
+    // bound the tools again) on every model call. The model it built up front is the same one.
+    return reuseBoundTools(await configurable._getModelInstance());
   }
 
   private firstConfiguredModel(): string | undefined {
