@@ -1,4 +1,5 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import { IntervalJob } from '../../common/lifecycle/interval-job';
 import { AppConfig } from '../../config/app-config';
 import { ConsentService } from './consent.service';
 
@@ -10,33 +11,25 @@ const BATCH = 20;
  * Every instance sweeps; conditional UPDATEs give each request to one of them.
  */
 @Injectable()
-export class ConsentExpiryJob implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(ConsentExpiryJob.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<number>;
-
+export class ConsentExpiryJob extends IntervalJob<number> {
   constructor(
     private readonly consents: ConsentService,
     private readonly config: AppConfig,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.sweep(), this.config.chat.consentSweepIntervalSeconds * 1000);
-    this.timer.unref();
+  ) {
+    super();
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  protected get intervalSeconds(): number {
+    return this.config.chat.consentSweepIntervalSeconds;
   }
 
-  /** One pass; returns how many requests expired. */
+  protected tick(): Promise<number> {
+    return this.pass();
+  }
+
+  /** One pass; returns how many requests expired (0 while a pass is already running). */
   async sweep(): Promise<number> {
-    if (this.running) return 0;
-    this.running = this.pass();
-    const count = await this.running;
-    this.running = undefined;
-    return count;
+    return (await this.exclusive(() => this.pass())) ?? 0;
   }
 
   private async pass(): Promise<number> {

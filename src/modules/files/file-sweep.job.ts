@@ -1,4 +1,5 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import { IntervalJob } from '../../common/lifecycle/interval-job';
 import { AppConfig } from '../../config/app-config';
 import { FilesRepository } from './files.repository';
 import { StorageDriver } from './storage/storage-driver';
@@ -7,42 +8,33 @@ import { StorageDriver } from './storage/storage-driver';
 const GRACE_MS = 15 * 60 * 1000;
 const BATCH = 500;
 
+type SweepResult = { objects: number; rows: number } | undefined;
+
 /**
  * Removes storage objects that have no row (a crash between upload and insert, a failed
  * delete) and rows whose object is gone. One instance at a time (advisory lock).
  */
 @Injectable()
-export class FileSweepJob implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(FileSweepJob.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
-
+export class FileSweepJob extends IntervalJob<SweepResult> {
   constructor(
     private readonly files: FilesRepository,
     private readonly storage: StorageDriver,
     private readonly config: AppConfig,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.sweep().catch((error: unknown) => this.logger.error({ err: error }, 'File sweep failed')), this.config.files.sweepIntervalSeconds * 1000);
-    this.timer.unref();
+  ) {
+    super();
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
+  protected get intervalSeconds(): number {
+    return this.config.files.sweepIntervalSeconds;
   }
 
-  /** One pass; `graceMs` is for tests. Undefined when another instance holds the sweep. */
-  async sweep(graceMs = GRACE_MS): Promise<{ objects: number; rows: number } | undefined> {
-    if (this.running) return undefined;
-    const pass = this.files.withSweepLock(() => this.pass(graceMs));
-    this.running = pass;
-    try {
-      return await pass;
-    } finally {
-      this.running = undefined;
-    }
+  protected tick(): Promise<SweepResult> {
+    return this.files.withSweepLock(() => this.pass(GRACE_MS));
+  }
+
+  /** One pass; `graceMs` is for tests. Undefined when another instance (or pass) holds the sweep. */
+  sweep(graceMs = GRACE_MS): Promise<SweepResult | undefined> {
+    return this.exclusive(() => this.files.withSweepLock(() => this.pass(graceMs)));
   }
 
   private async pass(graceMs: number): Promise<{ objects: number; rows: number }> {

@@ -1,4 +1,5 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import { IntervalJob } from '../../common/lifecycle/interval-job';
 import { AppConfig } from '../../config/app-config';
 import { IdempotencyRepository } from './idempotency.repository';
 
@@ -6,38 +7,35 @@ const BATCH = 1000;
 
 /** Deletes expired Idempotency-Key records. Every instance sweeps; DELETE makes that harmless. */
 @Injectable()
-export class IdempotencySweepJob implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(IdempotencySweepJob.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<number>;
-
+export class IdempotencySweepJob extends IntervalJob<number> {
   constructor(
     private readonly keys: IdempotencyRepository,
     private readonly config: AppConfig,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.sweep(), this.config.idempotencySweepSeconds * 1000);
-    this.timer.unref();
+  ) {
+    super();
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  protected get intervalSeconds(): number {
+    return this.config.idempotencySweepSeconds;
   }
 
-  /** One pass, in batches; answers how many keys were deleted. */
-  sweep(): Promise<number> {
-    this.running ??= (async () => {
-      let total = 0;
-      try {
-        for (let deleted = BATCH; deleted === BATCH; total += deleted) deleted = await this.keys.deleteExpired(BATCH);
-        if (total) this.logger.log({ count: total }, 'Expired Idempotency-Key records deleted');
-      } catch (error) {
-        this.logger.warn({ err: error }, 'Idempotency-Key sweep failed');
-      }
-      return total;
-    })().finally(() => (this.running = undefined));
-    return this.running;
+  protected tick(): Promise<number> {
+    return this.pass();
+  }
+
+  /** One pass, in batches; answers how many keys were deleted (0 while a pass is already running). */
+  async sweep(): Promise<number> {
+    return (await this.exclusive(() => this.pass())) ?? 0;
+  }
+
+  private async pass(): Promise<number> {
+    let total = 0;
+    try {
+      for (let deleted = BATCH; deleted === BATCH; total += deleted) deleted = await this.keys.deleteExpired(BATCH);
+      if (total) this.logger.log({ count: total }, 'Expired Idempotency-Key records deleted');
+    } catch (error) {
+      this.logger.warn({ err: error }, 'Idempotency-Key sweep failed');
+    }
+    return total;
   }
 }
