@@ -60,12 +60,12 @@ export class RepliesService implements OnModuleInit {
     // The conversation's model, else the user's default_model, else the server's default.
     const preferred = dto.model || existing?.model ? existing?.model : await this.settings.defaultModel(userId);
     const model = this.models.choose(dto.model, preferred);
-    await this.usage.assertWithinBudget(userId);
     // Read before anything is stored: another user's or another conversation's file is a 404.
     const attachments = await this.attachments.blocksFor(dto.attachments ?? [], existing?.id ?? null, userId);
     const attachedText = attachments.map((block) => (block.type === 'text' ? block.text : '')).join('');
     const images = attachments.filter((block) => block.type === 'image').length;
     this.models.assertAcceptsImages(model, images);
+    // The reservation is also the budget check (one conditional statement): a spent budget is 429 here.
     const reserved = await this.usage.reserve(userId, estimatePromptTokens(dto.message + attachedText, images));
     try {
       return await this.startReply(userId, dto, existing, model, attachments, reserved);
