@@ -1,13 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { hashToken } from '../../common/crypto/hash-token';
 import { AppException } from '../../common/errors/app.exception';
 import { AppConfig } from '../../config/app-config';
 import { StoredFile } from './file.entity';
 import { FileSharesRepository } from './file-shares.repository';
 
 export const SHARED_FILES_PATH = '/api/v1/files/shared';
-
-const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
 /** Expiring links to one file (share_file tool, after consent), answered without login. */
 @Injectable()
