@@ -7,14 +7,21 @@ import { Frame, PlainClient, wsUrl } from './plain-ws-client';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { MagenticUIClient } = require('./fixtures/magentic-ui-client.js');
 
-const waitFor = async <T>(read: () => T | undefined, timeoutMs = 20_000): Promise<T> => {
+const waitFor = async <T>(read: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> => {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = read();
+    const value = await read();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error('timed out');
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+};
+
+/** Resolves once the server answers a ping (the connection passed its token and slot checks). */
+const admitted = async (client: PlainClient): Promise<void> => {
+  client.send({ type: 'ping' });
+  const answer = await Promise.race([client.next((f) => f.type === 'pong', 10_000), client.closed]);
+  if (!('type' in answer)) throw new Error(`closed: ${answer.code} ${answer.reason}`);
 };
 
 describe('Seed 003 plain WebSocket /api/ws', () => {
@@ -119,6 +126,9 @@ describe('Seed 003 plain WebSocket /api/ws', () => {
     const dave = await createUser(sut);
     const io: TestSocket = await connected(sut.url, dave.accessToken);
     const plain = await PlainClient.open(wsUrl(sut.url, '/ws/chat', dave.accessToken));
+    // The token (and slot) is checked after the upgrade: wait until this one is admitted, or
+    // the third could win the race for the last slot.
+    await admitted(plain);
     try {
       const third = await PlainClient.open(wsUrl(sut.url, '/api/ws', dave.accessToken));
       expect(await third.closed).toEqual({ code: 1008, reason: expect.stringMatching(/^CONNECTION_LIMIT/) });
@@ -127,10 +137,11 @@ describe('Seed 003 plain WebSocket /api/ws', () => {
       await plain.closed;
       // Clients that leave before their token was checked give their slot back.
       for (let i = 0; i < 3; i++) (await PlainClient.open(wsUrl(sut.url, '/api/ws', dave.accessToken))).socket.terminate();
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      const again = await PlainClient.open(wsUrl(sut.url, '/api/ws', dave.accessToken));
-      again.send({ type: 'ping' });
-      await again.next((f) => f.type === 'pong');
+      // Their slots come back as the server notices each drop; a later client gets in.
+      const again = await waitFor(async () => {
+        const client = await PlainClient.open(wsUrl(sut.url, '/api/ws', dave.accessToken));
+        return (await admitted(client).then(() => true, () => false)) ? client : undefined;
+      }, 10_000);
       again.close();
     } finally {
       io.close();
