@@ -61,18 +61,6 @@ describe('Reply claim and flush SQL (PostgreSQL)', () => {
     expect((await row(id)).event_seq).toBe(7);
   });
 
-  it('claimReplyWithinLimit: concurrent claims on different conversations never exceed the per-user limit', async () => {
-    const owner = await insertUser(db);
-    const ids = await Promise.all(Array.from({ length: 5 }, () => insertConversation(db, owner)));
-    const claims = await Promise.all(ids.map((id) => conversations.claimReplyWithinLimit(id, owner, randomUUID(), 30, 2)));
-    expect(claims.filter((claim) => claim === 'limit')).toHaveLength(3);
-    expect(claims.filter((claim) => claim !== 'limit' && claim !== null)).toHaveLength(2);
-    // A stale reply does not count against the limit.
-    await db.query(`UPDATE conversations SET reply_heartbeat_at = now() - interval '60 seconds' WHERE user_id = $1`, [owner]);
-    const free = ids[claims.indexOf('limit')];
-    expect(await conversations.claimReplyWithinLimit(free, owner, randomUUID(), 30, 2)).toMatchObject({ eventSeq: 0 });
-  });
-
   describe('flush (ReplyProgressRepository.save)', () => {
     const message = (status: 'streaming' | 'complete', content: string) => ({
       content,

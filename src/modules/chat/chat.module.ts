@@ -15,6 +15,7 @@ import { RepliesService } from './replies.service';
 import { ReplyProgressRepository } from './reply-progress.repository';
 import { ReplyReplay } from './reply-replay';
 import { ReplyRunner } from './reply-runner';
+import { ReplyStartRepository } from './reply-start.repository';
 import { ReplyStreams } from './reply-streams';
 
 @Module({
@@ -30,6 +31,7 @@ import { ReplyStreams } from './reply-streams';
     MessagesRepository,
     MessageEventsRepository,
     ReplyProgressRepository,
+    ReplyStartRepository,
   ],
   exports: [ConversationsService, RepliesService, ReplyReplay, ReplyStreams],
 })

@@ -91,24 +91,6 @@ export class ConversationsRepository {
     return this.claim(this.conversations.manager, id, userId, replyId, staleSeconds);
   }
 
-  /**
-   * claimReply, unless the user already has `maxActive` live replies in other conversations
-   * ('limit'). Counted under the per-user advisory lock, so parallel sends cannot overshoot.
-   */
-  claimReplyWithinLimit(id: string, userId: string, replyId: string, staleSeconds: number, maxActive: number): Promise<ReplyClaim | null | 'limit'> {
-    return this.conversations.manager.transaction(async (manager) => {
-      await lockUser(manager, userId);
-      const [{ active }] = await manager.query<Array<{ active: number }>>(
-        `SELECT count(*)::int AS active FROM conversations
-          WHERE user_id = $1 AND id <> $2 AND active_reply_id IS NOT NULL
-            AND reply_heartbeat_at >= now() - make_interval(secs => $3)`,
-        [userId, id, staleSeconds],
-      );
-      if (active >= maxActive) return 'limit';
-      return this.claim(manager, id, userId, replyId, staleSeconds);
-    });
-  }
-
   private async claim(manager: EntityManager, id: string, userId: string, replyId: string, staleSeconds: number): Promise<ReplyClaim | null> {
     const [row] = returnedRows<{ event_seq: string; abandoned: string | null }>(
       await manager.query(
@@ -193,7 +175,7 @@ function toConversation(row: ConversationListRow): Conversation {
   });
 }
 
-/** Serialises one user's quota checks until the transaction ends. */
+/** Serialises one user's quota checks until the transaction ends (start_reply takes the same lock). */
 async function lockUser(manager: EntityManager, userId: string): Promise<void> {
   await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('conversations:user:' || $1, 0))`, [userId]);
 }

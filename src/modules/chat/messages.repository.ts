@@ -8,15 +8,6 @@ import { Message } from './message.entity';
 export class MessagesRepository {
   constructor(@InjectRepository(Message) private readonly messages: Repository<Message>) {}
 
-  insert(message: Pick<Message, 'conversationId' | 'userId' | 'role' | 'content' | 'status' | 'model'>): Promise<Message> {
-    return this.messages.save(this.messages.create(message));
-  }
-
-  /** The assistant reply's id is chosen before insert: it is the conversation's claim. */
-  async insertWithId(id: string, message: Pick<Message, 'conversationId' | 'userId' | 'role' | 'content' | 'status' | 'model'>): Promise<void> {
-    await this.messages.insert({ id, ...message });
-  }
-
   findOwned(id: string, userId: string): Promise<Message | null> {
     return this.messages.findOneBy({ id, userId });
   }

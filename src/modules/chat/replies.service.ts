@@ -18,6 +18,7 @@ import { ChatReplyDto, SendMessageDto } from './dto/chat.dto';
 import { MessagesRepository } from './messages.repository';
 import { followLive } from './reply-replay';
 import { REPLY_STALE_SECONDS, ReplyRunner } from './reply-runner';
+import { ReplyStart, ReplyStartRepository, ReplyStartRequest } from './reply-start.repository';
 import { LiveReply, ReplyStreams } from './reply-streams';
 
 export interface StartedReply {
@@ -36,6 +37,7 @@ export class RepliesService implements OnModuleInit {
     private readonly conversationsService: ConversationsService,
     private readonly conversations: ConversationsRepository,
     private readonly messages: MessagesRepository,
+    private readonly replyStarts: ReplyStartRepository,
     private readonly consents: ConsentService,
     private readonly runner: ReplyRunner,
     private readonly streams: ReplyStreams,
@@ -53,66 +55,87 @@ export class RepliesService implements OnModuleInit {
   /**
    * Stores the user's message, takes the conversation (one reply at a time, across
    * instances) and starts the reply in the background. Every refusal happens before
-   * anything is stored.
+   * anything is stored. Into an existing conversation, after the reservation, this is one
+   * statement (ReplyStartRepository); attachments cost one more (the conversation's model
+   * decides whether images are accepted).
    */
   async send(userId: string, dto: SendMessageDto): Promise<StartedReply> {
-    const existing = dto.conversation_id ? await this.conversationsService.get(dto.conversation_id, userId) : null;
-    // The conversation's model, else the user's default_model, else the server's default.
-    const preferred = dto.model || existing?.model ? existing?.model : await this.settings.defaultModel(userId);
-    const model = this.models.choose(dto.model, preferred);
+    const attached = dto.attachments?.length ? dto.attachments : [];
+    const existing = dto.conversation_id && attached.length ? await this.conversationsService.get(dto.conversation_id, userId) : null;
+    const models = await this.modelChoice(userId, dto, existing);
     // Read before anything is stored: another user's or another conversation's file is a 404.
-    const attachments = await this.attachments.blocksFor(dto.attachments ?? [], existing?.id ?? null, userId);
+    const attachments = await this.attachments.blocksFor(attached, existing?.id ?? null, userId);
     const attachedText = attachments.map((block) => (block.type === 'text' ? block.text : '')).join('');
     const images = attachments.filter((block) => block.type === 'image').length;
-    this.models.assertAcceptsImages(model, images);
+    if (models.model) this.models.assertAcceptsImages(models.model, images);
     // The reservation is also the budget check (one conditional statement): a spent budget is 429 here.
     const reserved = await this.usage.reserve(userId, estimatePromptTokens(dto.message + attachedText, images));
     try {
-      return await this.startReply(userId, dto, existing, model, attachments, reserved);
+      return await this.startReply(userId, dto, models, attachments, reserved);
     } catch (error) {
       await this.usage.settle(userId, reserved, null).catch(() => undefined);
       throw error;
     }
   }
 
+  /**
+   * How the reply's model is chosen: the caller's (checked), else the conversation's, else the
+   * user's default_model (cached), else the server's. Without the conversation at hand, start_reply
+   * applies the conversation's part; `model` is known here otherwise.
+   */
+  private async modelChoice(userId: string, dto: SendMessageDto, existing: Conversation | null): Promise<ReplyStartRequest['models']> {
+    const choice = { offered: this.models.availableModels(), serverDefault: this.models.defaultModel };
+    if (dto.model) return { ...choice, model: this.models.resolve(dto.model), fallback: this.models.defaultModel };
+    if (existing?.model) return { ...choice, model: this.models.choose(null, existing.model), fallback: this.models.defaultModel };
+    const fallback = this.models.choose(null, await this.settings.defaultModel(userId));
+    return { ...choice, model: dto.conversation_id && !existing ? null : fallback, fallback };
+  }
+
   private async startReply(
     userId: string,
     dto: SendMessageDto,
-    existing: Conversation | null,
-    model: string,
+    models: ReplyStartRequest['models'],
     attachments: AttachmentBlock[],
     reservedTokens: number,
   ): Promise<StartedReply> {
-    const pending = existing ? await this.consents.findPending(existing.id, userId) : null;
-    if (pending) {
-      // The request travels with the refusal, so a client can show it and decide.
-      throw new AppException(ErrorCode.Conflict, 'A consent request is waiting for a decision in this conversation (POST /chat/consent)', {
-        consent_request: mapConsentRequest(pending),
-      });
-    }
     const title = titleFrom(dto.message);
-    const conversation = existing ?? (await this.conversationsService.createWithinLimit({ userId, title, model: dto.model ? model : null }));
-
+    const created = dto.conversation_id ? null : await this.conversationsService.createWithinLimit({ userId, title, model: dto.model ? models.model : null });
+    const conversationId = dto.conversation_id ?? created!.id;
     const messageId = randomUUID();
     const maxStreams = this.config.limits.maxConcurrentStreamsPerUser;
-    const claim = await this.conversations.claimReplyWithinLimit(conversation.id, userId, messageId, REPLY_STALE_SECONDS, maxStreams);
-    if (claim === 'limit') {
+    const start = await this.replyStarts.start({ userId, conversationId, replyId: messageId, content: dto.message, models, staleSeconds: REPLY_STALE_SECONDS, maxActive: maxStreams });
+    if (start.outcome !== 'started') {
       // A conversation made for this message only would be left empty: take it back.
-      if (!existing) await this.conversations.delete(conversation.id, userId);
-      throw new AppException(ErrorCode.QuotaExceeded, `At most ${maxStreams} replies can be generated at once per user; wait for one to finish`);
+      if (created) await this.conversations.delete(created.id, userId);
+      throw await this.refusal(start, userId, maxStreams);
     }
-    if (!claim) throw new AppException(ErrorCode.Conflict, 'A reply is already being generated in this conversation');
+    if (start.abandonedReplyId) this.logger.warn({ conversation_id: conversationId, message_id: start.abandonedReplyId }, 'Took over a reply whose server stopped');
+    const input = { kind: 'message' as const, text: dto.message, attachments };
+    const reply = { userId, conversationId, messageId, lastSeq: start.eventSeq, model: start.model, input, announceConversation: true, reservedTokens };
     try {
-      if (claim.abandonedReplyId) await this.messages.markInterrupted(claim.abandonedReplyId);
-      await this.messages.insert({ conversationId: conversation.id, userId, role: 'user', content: dto.message, status: 'complete', model: null });
-      await this.messages.insertWithId(messageId, { conversationId: conversation.id, userId, role: 'assistant', content: '', status: 'streaming', model });
+      return { conversationId, messageId, live: this.runner.start(reply) };
     } catch (error) {
-      await this.conversations.releaseReply(conversation.id, messageId, claim.eventSeq);
+      // The runner never took the reply: it must not hold the conversation until it goes stale.
+      await this.messages.markInterrupted(messageId);
+      await this.conversations.releaseReply(conversationId, messageId, start.eventSeq);
       throw error;
     }
-    const input = { kind: 'message' as const, text: dto.message, attachments };
-    const live = this.runner.start({ userId, conversationId: conversation.id, messageId, lastSeq: claim.eventSeq, model, input, announceConversation: true, reservedTokens });
-    return { conversationId: conversation.id, messageId, live };
+  }
+
+  private async refusal(start: Exclude<ReplyStart, { outcome: 'started' }>, userId: string, maxStreams: number): Promise<AppException> {
+    switch (start.outcome) {
+      case 'not_found':
+        return AppException.notFound('Conversation');
+      case 'consent':
+        // The request travels with the refusal, so a client can show it and decide.
+        return new AppException(ErrorCode.Conflict, 'A consent request is waiting for a decision in this conversation (POST /chat/consent)', {
+          consent_request: mapConsentRequest(await this.consents.get(start.consentRequestId, userId)),
+        });
+      case 'limit':
+        return new AppException(ErrorCode.QuotaExceeded, `At most ${maxStreams} replies can be generated at once per user; wait for one to finish`);
+      case 'busy':
+        return new AppException(ErrorCode.Conflict, 'A reply is already being generated in this conversation');
+    }
   }
 
   /** Waits for the reply to end and answers it whole (non-streaming clients); a provider failure is PROVIDER_ERROR. */

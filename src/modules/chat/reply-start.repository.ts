@@ -1,0 +1,69 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { ErrorCode } from '../../common/errors/error-code';
+
+export interface ReplyStartRequest {
+  userId: string;
+  conversationId: string;
+  /** The assistant message's id, chosen before: it is the conversation's claim. */
+  replyId: string;
+  /** The user's message. */
+  content: string;
+  /** How the reply's model is chosen; `model` (already checked) wins when set. */
+  models: { model: string | null; offered: string[]; serverDefault: string; fallback: string };
+  staleSeconds: number;
+  maxActive: number;
+}
+
+export type ReplyStart =
+  | { outcome: 'started'; eventSeq: number; model: string; abandonedReplyId: string | null }
+  | { outcome: 'consent'; consentRequestId: string }
+  | { outcome: 'not_found' | 'limit' | 'busy' };
+
+/** What a reply whose instance stopped beating is marked with when another takes the conversation. */
+const ABANDONED_ERROR = { code: ErrorCode.ServiceUnavailable, message: 'The server generating this reply stopped' };
+
+/**
+ * Starting a reply in one round trip: the start_reply function (migration 1764000007500) checks
+ * ownership, a pending consent request (read from the consent table, which only this check
+ * shares), the per-user limit of live replies and the conversation's claim, then stores the
+ * claim and both messages; a refusal stores nothing.
+ */
+@Injectable()
+export class ReplyStartRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async start(request: ReplyStartRequest): Promise<ReplyStart> {
+    const { models } = request;
+    const [row] = await this.dataSource.query<StartReplyRow[]>(
+      `SELECT outcome, event_seq, abandoned_reply_id, model, consent_request_id
+         FROM start_reply($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      [
+        request.userId,
+        request.conversationId,
+        request.replyId,
+        request.content,
+        models.model,
+        models.offered,
+        models.serverDefault,
+        models.fallback,
+        request.staleSeconds,
+        request.maxActive,
+        ABANDONED_ERROR,
+      ],
+    );
+    if (row.outcome === 'started') {
+      return { outcome: 'started', eventSeq: Number(row.event_seq), model: row.model!, abandonedReplyId: row.abandoned_reply_id };
+    }
+    if (row.outcome === 'consent') return { outcome: 'consent', consentRequestId: row.consent_request_id! };
+    return { outcome: row.outcome };
+  }
+}
+
+interface StartReplyRow {
+  outcome: ReplyStart['outcome'];
+  event_seq: string | null;
+  abandoned_reply_id: string | null;
+  model: string | null;
+  consent_request_id: string | null;
+}

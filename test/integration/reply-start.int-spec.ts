@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { ReplyStartRepository, ReplyStartRequest } from '../../src/modules/chat/reply-start.repository';
+import { insertConversation, insertMessage, insertUser, openDatabase } from './database';
+
+/** start_reply (migration 1764000007500): every check and write of a message's start in one statement. */
+describe('Reply start SQL (PostgreSQL)', () => {
+  let db: DataSource;
+  let starts: ReplyStartRepository;
+
+  beforeAll(async () => {
+    db = await openDatabase();
+    starts = new ReplyStartRepository(db);
+  });
+  afterAll(() => db.destroy());
+
+  const models = { model: null, offered: ['p:default', 'p:fallback', 'p:chosen'], serverDefault: 'p:default', fallback: 'p:fallback' };
+  const start = (userId: string, conversationId: string, patch: Partial<ReplyStartRequest> = {}) =>
+    starts.start({ userId, conversationId, replyId: randomUUID(), content: 'hello', models, staleSeconds: 30, maxActive: 10, ...patch });
+  const messages = (conversationId: string) =>
+    db.query(`SELECT id, role, content, status, model, error FROM messages WHERE conversation_id = $1 ORDER BY created_at, id`, [conversationId]);
+  const claim = async (conversationId: string) =>
+    (await db.query(`SELECT active_reply_id FROM conversations WHERE id = $1`, [conversationId]))[0].active_reply_id as string | null;
+  const goStale = (userId: string) => db.query(`UPDATE conversations SET reply_heartbeat_at = now() - interval '60 seconds' WHERE user_id = $1 AND active_reply_id IS NOT NULL`, [userId]);
+
+  it('claims the conversation and stores the user message, then the streaming assistant message with the reply id', async () => {
+    const userId = await insertUser(db);
+    const id = await insertConversation(db, userId);
+    await db.query(`UPDATE conversations SET event_seq = 7 WHERE id = $1`, [id]);
+    const replyId = randomUUID();
+    expect(await start(userId, id, { replyId })).toEqual({ outcome: 'started', eventSeq: 7, model: 'p:fallback', abandonedReplyId: null });
+    expect(await claim(id)).toBe(replyId);
+    expect(await messages(id)).toEqual([
+      { id: expect.any(String), role: 'user', content: 'hello', status: 'complete', model: null, error: null },
+      { id: replyId, role: 'assistant', content: '', status: 'streaming', model: 'p:fallback', error: null },
+    ]);
+  });
+
+  it("refuses another user's or a missing conversation (not_found) and stores nothing", async () => {
+    const owner = await insertUser(db);
+    const id = await insertConversation(db, owner);
+    expect(await start(await insertUser(db), id)).toEqual({ outcome: 'not_found' });
+    expect(await start(owner, randomUUID())).toEqual({ outcome: 'not_found' });
+    expect(await claim(id)).toBeNull();
+    expect(await messages(id)).toEqual([]);
+  });
+
+  it('refuses while a consent request is pending in the conversation, naming it, and stores nothing', async () => {
+    const userId = await insertUser(db);
+    const id = await insertConversation(db, userId);
+    const paused = await insertMessage(db, id, userId, 'awaiting_consent');
+    const [request] = await db.query(
+      `INSERT INTO consent_requests (user_id, conversation_id, message_id, actions, status, expires_at)
+       VALUES ($1, $2, $3, '[]', 'pending', now() + interval '1 hour') RETURNING id`,
+      [userId, id, paused],
+    );
+    expect(await start(userId, id)).toEqual({ outcome: 'consent', consentRequestId: request.id });
+    expect(await claim(id)).toBeNull();
+    expect((await messages(id)).map((m: { id: string }) => m.id)).toEqual([paused]);
+    // Decided, it no longer blocks.
+    await db.query(`UPDATE consent_requests SET status = 'approved' WHERE id = $1`, [request.id]);
+    expect(await start(userId, id)).toMatchObject({ outcome: 'started' });
+  });
+
+  it.each([1, 2, 3])('of 8 concurrent starts in different conversations with a limit of %i, exactly that many win', async (limit) => {
+    const userId = await insertUser(db);
+    const ids = await Promise.all(Array.from({ length: 8 }, () => insertConversation(db, userId)));
+    const outcomes = await Promise.all(ids.map((id) => start(userId, id, { maxActive: limit })));
+    expect(outcomes.filter((o) => o.outcome === 'started')).toHaveLength(limit);
+    expect(outcomes.filter((o) => o.outcome === 'limit')).toHaveLength(8 - limit);
+    const [{ claimed, stored }] = await db.query(
+      `SELECT count(*) FILTER (WHERE active_reply_id IS NOT NULL)::int AS claimed,
+              (SELECT count(*) FROM messages WHERE user_id = $1)::int AS stored
+         FROM conversations WHERE user_id = $1`,
+      [userId],
+    );
+    // The refused starts stored nothing: two messages per winner only.
+    expect({ claimed, stored }).toEqual({ claimed: limit, stored: 2 * limit });
+  });
+
+  it('of concurrent starts in one conversation exactly one wins; the rest are busy', async () => {
+    const userId = await insertUser(db);
+    const id = await insertConversation(db, userId);
+    const outcomes = await Promise.all(Array.from({ length: 6 }, () => start(userId, id)));
+    expect(outcomes.filter((o) => o.outcome === 'started')).toHaveLength(1);
+    expect(outcomes.filter((o) => o.outcome === 'busy')).toHaveLength(5);
+    expect(await messages(id)).toHaveLength(2);
+  });
+
+  it('does not count stale replies against the limit, and takes over a stale reply, marking it interrupted', async () => {
+    const userId = await insertUser(db);
+    const [first, second] = await Promise.all([insertConversation(db, userId), insertConversation(db, userId)]);
+    const abandoned = randomUUID();
+    expect(await start(userId, first, { replyId: abandoned, maxActive: 1 })).toMatchObject({ outcome: 'started' });
+    expect(await start(userId, second, { maxActive: 1 })).toEqual({ outcome: 'limit' });
+    expect(await start(userId, first, { maxActive: 1 })).toEqual({ outcome: 'busy' });
+    await goStale(userId);
+    expect(await start(userId, second, { maxActive: 1 })).toMatchObject({ outcome: 'started', abandonedReplyId: null });
+    await goStale(userId);
+    const takeover = randomUUID();
+    expect(await start(userId, first, { replyId: takeover, maxActive: 1 })).toMatchObject({ outcome: 'started', abandonedReplyId: abandoned });
+    expect(await claim(first)).toBe(takeover);
+    const stored = await messages(first);
+    expect(stored.find((m: { id: string }) => m.id === abandoned)).toMatchObject({
+      status: 'interrupted',
+      error: { code: 'SERVICE_UNAVAILABLE', message: 'The server generating this reply stopped' },
+    });
+    expect(stored.map((m: { role: string; status: string }) => `${m.role}:${m.status}`)).toEqual(['user:complete', 'assistant:interrupted', 'user:complete', 'assistant:streaming']);
+  });
+
+  it("chooses the model: the caller's, else the conversation's while offered (else the server default), else the fallback", async () => {
+    const userId = await insertUser(db);
+    const modelOf = async (stored: string | null, chosen: string | null) => {
+      const id = await insertConversation(db, userId);
+      await db.query(`UPDATE conversations SET model = $2 WHERE id = $1`, [id, stored]);
+      const started = await start(userId, id, { models: { ...models, model: chosen } });
+      return started.outcome === 'started' ? started.model : started.outcome;
+    };
+    expect(await modelOf('p:chosen', 'p:default')).toBe('p:default');
+    expect(await modelOf('p:chosen', null)).toBe('p:chosen');
+    expect(await modelOf('p:withdrawn', null)).toBe('p:default');
+    expect(await modelOf(null, null)).toBe('p:fallback');
+  });
+
+  it('a failure after the claim inside the statement leaves no claim and no message', async () => {
+    const userId = await insertUser(db);
+    const id = await insertConversation(db, userId);
+    // The assistant message's insert fails (model longer than its column): the claim and the user message go with it.
+    await expect(start(userId, id, { models: { ...models, model: 'p:'.padEnd(300, 'x') } })).rejects.toThrow(/too long/);
+    expect(await claim(id)).toBeNull();
+    expect(await messages(id)).toEqual([]);
+    expect(await start(userId, id)).toMatchObject({ outcome: 'started' });
+  });
+});
