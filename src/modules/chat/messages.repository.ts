@@ -4,6 +4,9 @@ import { Repository } from 'typeorm';
 import { ErrorCode } from '../../common/errors/error-code';
 import { Message } from './message.entity';
 
+/** What a reply whose server stopped (or never took it) is marked with. */
+export const INTERRUPTED_ERROR = { code: ErrorCode.ServiceUnavailable, message: 'The server generating this reply stopped' };
+
 @Injectable()
 export class MessagesRepository {
   constructor(@InjectRepository(Message) private readonly messages: Repository<Message>) {}
@@ -18,7 +21,7 @@ export class MessagesRepository {
 
   /** Marks a reply whose instance died mid-stream; its partial text stays. */
   async markInterrupted(id: string): Promise<void> {
-    await this.messages.update({ id, status: 'streaming' }, { status: 'interrupted', error: { code: ErrorCode.ServiceUnavailable, message: 'The server generating this reply stopped' } });
+    await this.messages.update({ id, status: 'streaming' }, { status: 'interrupted', error: INTERRUPTED_ERROR });
   }
 
   /** Newest first, keyset-paginated on (created_at, id) before the `before` message. */
@@ -30,7 +33,8 @@ export class MessagesRepository {
       .addOrderBy('m.id', 'DESC')
       .limit(query.limit);
     if (query.before) {
-      builder.andWhere('(m.created_at, m.id) < (:createdAt, :id)', { createdAt: query.before.createdAt, id: query.before.id });
+      // Compared in SQL: a Date holds milliseconds, created_at microseconds (a reply is stored 1 µs after its message).
+      builder.andWhere('(m.created_at, m.id) < (SELECT b.created_at, b.id FROM messages b WHERE b.id = :beforeId)', { beforeId: query.before.id });
     }
     return builder.getMany();
   }

@@ -18,7 +18,7 @@ import { ChatReplyDto, SendMessageDto } from './dto/chat.dto';
 import { MessagesRepository } from './messages.repository';
 import { followLive } from './reply-replay';
 import { REPLY_STALE_SECONDS, ReplyRunner } from './reply-runner';
-import { ReplyStart, ReplyStartRepository, ReplyStartRequest } from './reply-start.repository';
+import { ReplyStartOutcome, ReplyStartRepository, ReplyStartRequest } from './reply-start.repository';
 import { LiveReply, ReplyStreams } from './reply-streams';
 
 export interface StartedReply {
@@ -122,7 +122,7 @@ export class RepliesService implements OnModuleInit {
     }
   }
 
-  private async refusal(start: Exclude<ReplyStart, { outcome: 'started' }>, userId: string, maxStreams: number): Promise<AppException> {
+  private async refusal(start: Exclude<ReplyStartOutcome, { outcome: 'started' }>, userId: string, maxStreams: number): Promise<AppException> {
     switch (start.outcome) {
       case 'not_found':
         return AppException.notFound('Conversation');

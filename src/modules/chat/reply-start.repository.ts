@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ErrorCode } from '../../common/errors/error-code';
+import { INTERRUPTED_ERROR } from './messages.repository';
 
 export interface ReplyStartRequest {
   userId: string;
@@ -15,13 +15,10 @@ export interface ReplyStartRequest {
   maxActive: number;
 }
 
-export type ReplyStart =
+export type ReplyStartOutcome =
   | { outcome: 'started'; eventSeq: number; model: string; abandonedReplyId: string | null }
   | { outcome: 'consent'; consentRequestId: string }
   | { outcome: 'not_found' | 'limit' | 'busy' };
-
-/** What a reply whose instance stopped beating is marked with when another takes the conversation. */
-const ABANDONED_ERROR = { code: ErrorCode.ServiceUnavailable, message: 'The server generating this reply stopped' };
 
 /**
  * Starting a reply in one round trip: the start_reply function (migration 1764000007500) checks
@@ -33,7 +30,7 @@ const ABANDONED_ERROR = { code: ErrorCode.ServiceUnavailable, message: 'The serv
 export class ReplyStartRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async start(request: ReplyStartRequest): Promise<ReplyStart> {
+  async start(request: ReplyStartRequest): Promise<ReplyStartOutcome> {
     const { models } = request;
     const [row] = await this.dataSource.query<StartReplyRow[]>(
       `SELECT outcome, event_seq, abandoned_reply_id, model, consent_request_id
@@ -49,7 +46,7 @@ export class ReplyStartRepository {
         models.fallback,
         request.staleSeconds,
         request.maxActive,
-        ABANDONED_ERROR,
+        INTERRUPTED_ERROR,
       ],
     );
     if (row.outcome === 'started') {
@@ -61,7 +58,7 @@ export class ReplyStartRepository {
 }
 
 interface StartReplyRow {
-  outcome: ReplyStart['outcome'];
+  outcome: ReplyStartOutcome['outcome'];
   event_seq: string | null;
   abandoned_reply_id: string | null;
   model: string | null;
