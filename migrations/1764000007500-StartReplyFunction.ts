@@ -14,14 +14,14 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * by the previous lock holder. In a VOLATILE function each statement takes a fresh snapshot, so
  * the count after the lock is exact. The lock key is the one conversation creates use.
  *
- * The model (p_model, the caller's checked choice, when known): else the conversation's model
- * while it is offered (else p_default_model); a conversation without one takes p_fallback_model
- * (the user's default_model when offered, else the server's).
+ * The model (p_model, the caller's checked choice, when known): else the conversation's model,
+ * else the user's default_model (read here, as the usage reservation reads api_limits: one round
+ * trip), either only while offered (p_offered), else the server's p_default_model.
  */
 const CREATE_START_REPLY = `
 CREATE FUNCTION start_reply(
   p_user uuid, p_conversation uuid, p_reply uuid, p_content text,
-  p_model varchar, p_offered varchar[], p_default_model varchar, p_fallback_model varchar,
+  p_model varchar, p_offered varchar[], p_default_model varchar,
   p_stale_seconds double precision, p_max_active integer, p_abandoned_error jsonb,
   OUT outcome text, OUT event_seq bigint, OUT abandoned_reply_id uuid, OUT model varchar, OUT consent_request_id uuid
 ) LANGUAGE plpgsql VOLATILE AS $fn$
@@ -56,10 +56,13 @@ BEGIN
     RETURN;
   END IF;
 
-  model := COALESCE(p_model, CASE
-    WHEN NULLIF(conv.model, '') IS NULL THEN p_fallback_model
-    WHEN conv.model = ANY (p_offered) THEN conv.model
-    ELSE p_default_model END);
+  model := COALESCE(p_model, NULLIF(conv.model, ''));
+  IF model IS NULL THEN
+    SELECT s.preferences->>'default_model' INTO model FROM user_settings s WHERE s.user_id = p_user;
+  END IF;
+  IF p_model IS NULL AND (model IS NULL OR model <> ALL (p_offered)) THEN
+    model := p_default_model;
+  END IF;
   IF conv.active_reply_id IS NOT NULL THEN
     abandoned_reply_id := conv.active_reply_id;
     UPDATE messages m SET status = 'interrupted', error = p_abandoned_error, updated_at = now()
@@ -88,6 +91,6 @@ export class StartReplyFunction1764000007500 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`DROP FUNCTION start_reply(uuid, uuid, uuid, text, varchar, varchar[], varchar, varchar, double precision, integer, jsonb)`);
+    await queryRunner.query(`DROP FUNCTION start_reply(uuid, uuid, uuid, text, varchar, varchar[], varchar, double precision, integer, jsonb)`);
   }
 }

@@ -14,7 +14,7 @@ describe('Reply start SQL (PostgreSQL)', () => {
   });
   afterAll(() => db.destroy());
 
-  const models = { model: null, offered: ['p:default', 'p:fallback', 'p:chosen'], serverDefault: 'p:default', fallback: 'p:fallback' };
+  const models = { model: null, offered: ['p:default', 'p:preferred', 'p:chosen'], serverDefault: 'p:default' };
   const start = (userId: string, conversationId: string, patch: Partial<ReplyStartRequest> = {}) =>
     starts.start({ userId, conversationId, replyId: randomUUID(), content: 'hello', models, staleSeconds: 30, maxActive: 10, ...patch });
   const messages = (conversationId: string) =>
@@ -28,11 +28,11 @@ describe('Reply start SQL (PostgreSQL)', () => {
     const id = await insertConversation(db, userId);
     await db.query(`UPDATE conversations SET event_seq = 7 WHERE id = $1`, [id]);
     const replyId = randomUUID();
-    expect(await start(userId, id, { replyId })).toEqual({ outcome: 'started', eventSeq: 7, model: 'p:fallback', abandonedReplyId: null });
+    expect(await start(userId, id, { replyId })).toEqual({ outcome: 'started', eventSeq: 7, model: 'p:default', abandonedReplyId: null });
     expect(await claim(id)).toBe(replyId);
     expect(await messages(id)).toEqual([
       { id: expect.any(String), role: 'user', content: 'hello', status: 'complete', model: null, error: null },
-      { id: replyId, role: 'assistant', content: '', status: 'streaming', model: 'p:fallback', error: null },
+      { id: replyId, role: 'assistant', content: '', status: 'streaming', model: 'p:default', error: null },
     ]);
   });
 
@@ -108,7 +108,7 @@ describe('Reply start SQL (PostgreSQL)', () => {
     expect(stored.map((m: { role: string; status: string }) => `${m.role}:${m.status}`)).toEqual(['user:complete', 'assistant:interrupted', 'user:complete', 'assistant:streaming']);
   });
 
-  it("chooses the model: the caller's, else the conversation's while offered (else the server default), else the fallback", async () => {
+  it("chooses the model: the caller's, else the conversation's, else the user's default_model, either while offered, else the server default", async () => {
     const userId = await insertUser(db);
     const modelOf = async (stored: string | null, chosen: string | null) => {
       const id = await insertConversation(db, userId);
@@ -116,10 +116,21 @@ describe('Reply start SQL (PostgreSQL)', () => {
       const started = await start(userId, id, { models: { ...models, model: chosen } });
       return started.outcome === 'started' ? started.model : started.outcome;
     };
+    const prefer = (model: string) =>
+      db.query(
+        `INSERT INTO user_settings (user_id, preferences) VALUES ($1, jsonb_build_object('default_model', $2::text))
+         ON CONFLICT (user_id) DO UPDATE SET preferences = EXCLUDED.preferences`,
+        [userId, model],
+      );
     expect(await modelOf('p:chosen', 'p:default')).toBe('p:default');
     expect(await modelOf('p:chosen', null)).toBe('p:chosen');
     expect(await modelOf('p:withdrawn', null)).toBe('p:default');
-    expect(await modelOf(null, null)).toBe('p:fallback');
+    expect(await modelOf(null, null)).toBe('p:default');
+    await prefer('p:preferred');
+    expect(await modelOf(null, null)).toBe('p:preferred');
+    expect(await modelOf('p:chosen', null)).toBe('p:chosen');
+    await prefer('p:withdrawn');
+    expect(await modelOf(null, null)).toBe('p:default');
   });
 
   it('a failure after the claim inside the statement leaves no claim and no message', async () => {

@@ -80,15 +80,15 @@ export class RepliesService implements OnModuleInit {
 
   /**
    * How the reply's model is chosen: the caller's (checked), else the conversation's, else the
-   * user's default_model (cached), else the server's. Without the conversation at hand, start_reply
-   * applies the conversation's part; `model` is known here otherwise.
+   * user's default_model, else the server's. Into an existing conversation without attachments
+   * start_reply chooses (it reads the conversation and the preference anyway).
    */
   private async modelChoice(userId: string, dto: SendMessageDto, existing: Conversation | null): Promise<ReplyStartRequest['models']> {
     const choice = { offered: this.models.availableModels(), serverDefault: this.models.defaultModel };
-    if (dto.model) return { ...choice, model: this.models.resolve(dto.model), fallback: this.models.defaultModel };
-    if (existing?.model) return { ...choice, model: this.models.choose(null, existing.model), fallback: this.models.defaultModel };
-    const fallback = this.models.choose(null, await this.settings.defaultModel(userId));
-    return { ...choice, model: dto.conversation_id && !existing ? null : fallback, fallback };
+    if (dto.model) return { ...choice, model: this.models.resolve(dto.model) };
+    if (dto.conversation_id && !existing) return { ...choice, model: null };
+    const preferred = existing?.model || (await this.settings.defaultModel(userId));
+    return { ...choice, model: this.models.choose(null, preferred) };
   }
 
   private async startReply(

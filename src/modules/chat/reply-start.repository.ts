@@ -9,8 +9,11 @@ export interface ReplyStartRequest {
   replyId: string;
   /** The user's message. */
   content: string;
-  /** How the reply's model is chosen; `model` (already checked) wins when set. */
-  models: { model: string | null; offered: string[]; serverDefault: string; fallback: string };
+  /**
+   * `model`: the reply's model when already chosen (checked); null: the conversation's, else the
+   * user's default_model, either while in `offered`, else `serverDefault`.
+   */
+  models: { model: string | null; offered: string[]; serverDefault: string };
   staleSeconds: number;
   maxActive: number;
 }
@@ -34,7 +37,7 @@ export class ReplyStartRepository {
     const { models } = request;
     const [row] = await this.dataSource.query<StartReplyRow[]>(
       `SELECT outcome, event_seq, abandoned_reply_id, model, consent_request_id
-         FROM start_reply($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+         FROM start_reply($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
       [
         request.userId,
         request.conversationId,
@@ -43,7 +46,6 @@ export class ReplyStartRepository {
         models.model,
         models.offered,
         models.serverDefault,
-        models.fallback,
         request.staleSeconds,
         request.maxActive,
         INTERRUPTED_ERROR,
