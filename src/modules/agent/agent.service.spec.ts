@@ -202,6 +202,17 @@ describe(AgentService.name, () => {
     });
   });
 
+  it('loads the thread once for a plain reply, to send it and to store the turn', async () => {
+    const saver = new MemorySaver();
+    const loads = jest.spyOn(saver, 'getTuple');
+    const model = fakeModel().respond(new AIMessage('One.')).respond(new AIMessage('Two.'));
+    const sut = new AgentService({ create: async () => model } as unknown as ModelRegistry, [], saver, config);
+    await collect(sut, { kind: 'message', text: 'hi' }, 't-loads');
+    await collect(sut, { kind: 'message', text: 'and?' }, 't-loads');
+    expect(loads).toHaveBeenCalledTimes(2);
+    expect(model.calls[1].messages.map((message) => message.content)).toEqual([expect.anything(), 'hi', 'One.', 'and?']);
+  });
+
   it('keeps a bounded number of agents built (least recently used goes first)', async () => {
     const built: string[] = [];
     const registry = { create: async (spec: string) => (built.push(spec), fakeModel()) } as unknown as ModelRegistry;

@@ -10,7 +10,7 @@ import { AppMetrics } from '../metrics/app-metrics';
 import { GenAiMetricsCallback } from '../metrics/gen-ai-metrics.callback';
 import { AgentStreamTranslator } from './agent-stream';
 import { CHECKPOINTER } from './checkpointer.provider';
-import { type AgentGraph, type DirectModelCall, directReply, settledHistory } from './direct-reply';
+import { type AgentGraph, type DirectModelCall, directReply, settledThread } from './direct-reply';
 import { ModelRegistry } from './models/model-registry';
 import { AGENT_TOOLS, type AgentTool } from './tools/agent-tool';
 
@@ -68,10 +68,10 @@ export class AgentService {
     // A new message to an agent whose model node can be called directly (no fallback models, not
     // a team member), on a settled thread: the model is called without the graph (issue 15).
     const direct = input.kind === 'message' ? this.direct.get(agent) : undefined;
-    const history = direct ? await settledHistory(this.checkpointer, context.conversationId) : undefined;
-    if (direct && history && input.kind === 'message') {
+    const thread = direct ? await settledThread(this.checkpointer, context.conversationId) : undefined;
+    if (direct && thread && input.kind === 'message') {
       const message = userMessage(input.text, input.attachments);
-      yield* directReply({ graph: agent.graph as unknown as AgentGraph, call: direct, history, message, threadId: context.conversationId, signal: context.signal, callbacks, graphConfig: config, translator });
+      yield* directReply({ graph: agent.graph as unknown as AgentGraph, call: direct, checkpointer: this.checkpointer, thread, message, threadId: context.conversationId, signal: context.signal, callbacks, graphConfig: config, translator });
       return;
     }
     const payload =

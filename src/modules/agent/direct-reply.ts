@@ -3,7 +3,7 @@ import type { BaseChatModel } from '@langchain/core/language_models/chat_models'
 import { AIMessage, type AIMessageChunk, type BaseMessage, type HumanMessage, type SystemMessage, ToolMessage } from '@langchain/core/messages';
 import type { RunnableConfig } from '@langchain/core/runnables';
 import type { StructuredToolInterface } from '@langchain/core/tools';
-import type { BaseCheckpointSaver } from '@langchain/langgraph';
+import type { BaseCheckpointSaver, CheckpointTuple } from '@langchain/langgraph';
 import type { AgentEvent } from './agent.events';
 import { type AgentStreamTranslator, MODEL_NODE, textContent } from './agent-stream';
 
@@ -24,11 +24,17 @@ export interface AgentGraph {
   stream(input: null, config: Record<string, unknown>): Promise<AsyncIterable<[string, unknown]>>;
 }
 
+export interface SettledThread {
+  saved: CheckpointTuple | undefined;
+  messages: BaseMessage[];
+}
+
 export interface DirectReply {
   graph: AgentGraph;
+  checkpointer: BaseCheckpointSaver;
   call: DirectModelCall;
-  /** The thread's messages (settledHistory). */
-  history: BaseMessage[];
+  /** The thread, loaded (settledThread). */
+  thread: SettledThread;
   message: HumanMessage;
   threadId: string;
   signal: AbortSignal;
@@ -42,17 +48,40 @@ export interface DirectReply {
 const MODEL_MESSAGE_NAME = 'model';
 
 /**
- * The thread's messages if it is settled: nothing pending (no consent awaited, no write of an
- * unfinished step) and no tool call left unanswered. Otherwise undefined: the graph runs the turn.
+ * LangGraph reads a checkpointer lent in the config (it lends its own to subgraphs so) before the
+ * graph's. Were the key no longer read, storing a turn would load the thread again: slower, as correct.
  */
-export async function settledHistory(checkpointer: BaseCheckpointSaver, threadId: string): Promise<BaseMessage[] | undefined> {
+const LENT_CHECKPOINTER = '__pregel_checkpointer';
+
+/**
+ * The thread if it is settled: nothing pending (no consent awaited, no write of an unfinished
+ * step) and no tool call left unanswered. Otherwise undefined: the graph runs the turn.
+ */
+export async function settledThread(checkpointer: BaseCheckpointSaver, threadId: string): Promise<SettledThread | undefined> {
   const saved = await checkpointer.getTuple({ configurable: { thread_id: threadId, checkpoint_ns: '' } });
-  if (!saved) return [];
-  if (saved.pendingWrites?.length) return undefined;
-  const messages = (saved.checkpoint.channel_values.messages ?? []) as BaseMessage[];
+  if (saved?.pendingWrites?.length) return undefined;
+  const messages = (saved?.checkpoint.channel_values.messages ?? []) as BaseMessage[];
   const lastAi = messages.findLast((message) => AIMessage.isInstance(message));
   const answered = new Set(messages.filter((message) => ToolMessage.isInstance(message)).map((message) => message.tool_call_id));
-  return lastAi?.tool_calls?.every((call) => answered.has(call.id ?? '')) === false ? undefined : messages;
+  return lastAi?.tool_calls?.every((call) => answered.has(call.id ?? '')) === false ? undefined : { saved, messages };
+}
+
+/** The checkpointer, answering the thread's latest checkpoint once with the one already loaded (updateState loads it). */
+function primed(checkpointer: BaseCheckpointSaver, saved: CheckpointTuple | undefined): BaseCheckpointSaver {
+  let fresh = true;
+  return new Proxy(checkpointer, {
+    get(target, property) {
+      if (property === 'getTuple') {
+        return async (config: RunnableConfig) => {
+          if (!fresh || config.configurable?.checkpoint_id) return target.getTuple(config);
+          fresh = false;
+          return saved;
+        };
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 /**
@@ -66,11 +95,11 @@ export async function settledHistory(checkpointer: BaseCheckpointSaver, threadId
 export async function* directReply(reply: DirectReply): AsyncGenerator<AgentEvent> {
   const { call, signal } = reply;
   const model = call.model.bindTools?.(call.tools, { tool_choice: undefined }) ?? call.model;
-  const thread = { configurable: { thread_id: reply.threadId } };
+  const thread = { configurable: { thread_id: reply.threadId, [LENT_CHECKPOINTER]: primed(reply.checkpointer, reply.thread.saved) } };
   let final: AIMessageChunk | undefined;
   try {
     signal.throwIfAborted();
-    const stream = await model.stream([call.systemMessage, ...reply.history, reply.message], { signal, callbacks: reply.callbacks });
+    const stream = await model.stream([call.systemMessage, ...reply.thread.messages, reply.message], { signal, callbacks: reply.callbacks });
     for await (const chunk of stream) {
       const text = textContent(chunk);
       if (text) yield { type: 'text', content: text };
