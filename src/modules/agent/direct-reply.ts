@@ -44,6 +44,9 @@ export interface DirectReply {
   translator: AgentStreamTranslator;
 }
 
+/** Steps of a graph run up to the model's answer (recursion limit, see directReply). */
+const HANDED_OVER_STEPS = 3;
+
 /** createAgent's model node names the model's messages so (it is sent back to the provider). */
 const MODEL_MESSAGE_NAME = 'model';
 
@@ -117,5 +120,9 @@ export async function* directReply(reply: DirectReply): AsyncGenerator<AgentEven
   yield* reply.translator.modelTurn(final);
   const callsTools = Boolean(final.tool_calls?.length);
   await reply.graph.updateState(thread, { messages: [reply.message, final] }, callsTools ? MODEL_NODE : call.afterModelNode);
-  if (callsTools) yield* reply.translator.translate(await reply.graph.stream(null, reply.graphConfig));
+  if (!callsTools) return;
+  // The same step budget as a whole run: the graph's steps before this point (input, start,
+  // model) are not this run's, and it starts one step past the stored update's.
+  const recursionLimit = (reply.graphConfig.recursionLimit as number) - HANDED_OVER_STEPS;
+  yield* reply.translator.translate(await reply.graph.stream(null, { ...reply.graphConfig, recursionLimit }));
 }
