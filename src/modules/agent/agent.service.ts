@@ -71,7 +71,9 @@ export class AgentService {
     const thread = direct ? await settledThread(this.checkpointer, context.conversationId) : undefined;
     if (direct && thread && input.kind === 'message') {
       const message = userMessage(input.text, input.attachments);
-      yield* directReply({ graph: agent.graph as unknown as AgentGraph, call: direct, checkpointer: this.checkpointer, thread, message, threadId: context.conversationId, signal: context.signal, callbacks, graphConfig: config, translator });
+      const graph = agent.graph as unknown as AgentGraph;
+      const threadId = context.conversationId;
+      yield* directReply({ graph, call: direct, checkpointer: this.checkpointer, thread, message, threadId, signal: context.signal, callbacks, graphConfig: config, translator });
       return;
     }
     const payload =
