@@ -76,6 +76,8 @@ export class AppConfig {
     textOnlyModels: string[];
     /** Offer the offline demo model even though a provider is configured. */
     demoEnabled: boolean;
+    /** Replies to a new message call the model without the agent graph until it calls a tool. */
+    directReplies: boolean;
     timeoutMs: number;
     openai: { apiKey?: string; baseUrl?: string; models: string[] };
     azureOpenai: { apiKey?: string; endpoint?: string; deployment?: string; apiVersion: string };
@@ -191,6 +193,7 @@ export class AppConfig {
       visionModels: env.VISION_MODELS,
       textOnlyModels: env.TEXT_ONLY_MODELS,
       demoEnabled: env.DEMO_MODEL_ENABLED,
+      directReplies: env.AGENT_DIRECT_REPLIES,
       timeoutMs: env.LLM_TIMEOUT_MS,
       openai: { apiKey: env.OPENAI_API_KEY, baseUrl: env.OPENAI_BASE_URL, models: env.OPENAI_MODELS },
       azureOpenai: {

@@ -149,6 +149,8 @@ export const envSchema = z
     FALLBACK_MODELS: csv,
     // The offline demo model is offered when no provider is configured, or when this is true.
     DEMO_MODEL_ENABLED: bool(false),
+    // A new message's reply calls the model directly, the graph only for tool turns (issue 15).
+    AGENT_DIRECT_REPLIES: bool(true),
     // Models offered per provider (GET /models); unset: the provider's built-in list.
     OPENAI_MODELS: csv,
     ANTHROPIC_MODELS: csv,

@@ -271,6 +271,39 @@ describe('Chat through the real OpenAI client', () => {
     });
   });
 
+  // Plain replies call the model without the agent graph (AGENT_DIRECT_REPLIES): every kind of
+  // turn must still leave the whole conversation in the thread for the next one.
+  it('sends the model the whole conversation across plain, tool and consent turns', async () => {
+    const text = (content: unknown) => (typeof content === 'string' ? content : (content as Array<{ text?: string }>).map((part) => part.text ?? '').join(''));
+    const sent = () => llm.requests.at(-1)!.messages.map((m) => [m.role, m.tool_calls ? 'tool call' : text(m.content)]);
+    llm.script({ text: 'One.' });
+    const first = await send({ message: 'first' }).expect(200);
+    const conversation_id = first.body.data.conversation_id as string;
+    llm.script({ toolCall: { name: 'calculator', args: { expression: '6 * 7' } } }, { text: 'It is 42.' });
+    await send({ message: 'compute', conversation_id }).expect(200);
+    llm.script({ toolCall: { name: 'submit_document', args: { title: 'Kept', content: 'Body' } } });
+    const paused = await send({ message: 'submit it', conversation_id }).expect(200);
+    llm.script({ text: 'Submitted.' });
+    await sut.http().post('/api/v1/chat/consent').set(bearer(user.accessToken)).send({ consent_request_id: paused.body.data.requires_consent.id, approved: true }).expect(200);
+    await waitForStatus(conversation_id, 'complete');
+    llm.script({ text: 'Welcome.' });
+    await send({ message: 'thanks', conversation_id }).expect(200);
+    expect(sent()).toEqual([
+      ['system', expect.stringContaining('helpful assistant')],
+      ['user', 'first'],
+      ['assistant', 'One.'],
+      ['user', 'compute'],
+      ['assistant', 'tool call'],
+      ['tool', '42'],
+      ['assistant', 'It is 42.'],
+      ['user', 'submit it'],
+      ['assistant', 'tool call'],
+      ['tool', expect.any(String)],
+      ['assistant', 'Submitted.'],
+      ['user', 'thanks'],
+    ]);
+  });
+
   describe('ownership', () => {
     it('another user gets 404 on every conversation, message, stream and consent route', async () => {
       llm.script({ toolCall: { name: 'submit_document', args: { title: 'Mine', content: 'x' } } });

@@ -121,6 +121,98 @@ describe(AgentService.name, () => {
     });
   });
 
+  describe('direct replies (a new message calls the model without the graph until it calls a tool)', () => {
+    const graphOnly = new AppConfig(validateEnv({ AGENT_DIRECT_REPLIES: 'false' }));
+    /** What the model was sent on each call, without the ids (they differ from run to run). */
+    const transcript = (model: ReturnType<typeof fakeModel>) =>
+      model.calls.map((call) =>
+        call.messages.map((message) => ({
+          type: message.getType(),
+          content: message.content,
+          name: message.name,
+          tool_calls: (message as AIMessage).tool_calls?.map((item) => [item.id, item.name, item.args]),
+          tool_call_id: (message as { tool_call_id?: string }).tool_call_id,
+        })),
+      );
+    /** Plain, tool, consent (approved), failed and plain turns on one thread. */
+    const conversation = async (appConfig: AppConfig) => {
+      const recorder = new RecordingTool();
+      const model = fakeModel()
+        .respond(new AIMessage('Hello!'))
+        .respond(callTool('calculator', { expression: '2+2' }, 'c1'))
+        .respond(new AIMessage('Four.'))
+        .respond(callTool('send_email', { to: 'boss@example.com' }, 'e1'))
+        .respond(new AIMessage('Sent.'))
+        .respond(new Error('provider down'))
+        .respond(new AIMessage('Back.'));
+      const sut = new AgentService({ create: async () => model } as unknown as ModelRegistry, [calculator, recorder], new MemorySaver(), appConfig);
+      type Graph = { stream: () => unknown; getState: (config: unknown) => Promise<{ next: string[]; values: { messages: unknown[] } }> };
+      const agent = await (sut as unknown as { agentFor(model: string): Promise<{ graph: Graph }> }).agentFor('fake:model');
+      const graphRuns = jest.spyOn(agent.graph, 'stream');
+      const events: AgentEvent[][] = [];
+      const runs: number[] = [];
+      const turn = async (input: AgentInput) => {
+        graphRuns.mockClear();
+        events.push(await collect(sut, input, 'direct').catch((error: Error) => [{ type: 'text' as const, content: `failed: ${error.message}` }]));
+        runs.push(graphRuns.mock.calls.length);
+      };
+      await turn({ kind: 'message', text: 'hi' });
+      await turn({ kind: 'message', text: '2+2?' });
+      await turn({ kind: 'message', text: 'email my boss' });
+      await turn({ kind: 'resume', decisions: [{ type: 'approve', tool: 'send_email', arguments: { to: 'boss@example.com' } }] });
+      await turn({ kind: 'message', text: 'and again?' });
+      await turn({ kind: 'message', text: 'still there?' });
+      const state = await agent.graph.getState({ configurable: { thread_id: 'direct' } });
+      return { transcript: transcript(model), events, runs, emails: recorder.calls, next: state.next, stored: state.values.messages.length };
+    };
+
+    it('sends the model what the graph sends, turn after turn, and streams the same events', async () => {
+      const direct = await conversation(config);
+      const graph = await conversation(graphOnly);
+      expect(direct.transcript).toEqual(graph.transcript);
+      expect(direct.events).toEqual(graph.events);
+      expect(direct.emails).toEqual([{ to: 'boss@example.com' }]);
+      // The thread ends as the graph leaves it: every message stored, no step pending.
+      expect([direct.next, direct.stored]).toEqual([graph.next, graph.stored]);
+      // The graph ran only for the tool turns (handed over after the model's step) and the resume.
+      expect(direct.runs).toEqual([0, 1, 1, 1, 0, 0]);
+      expect(graph.runs).toEqual([1, 1, 1, 1, 1, 1]);
+    });
+
+    it('keeps every turn in the thread: a later turn sees the earlier ones', async () => {
+      const { transcript: sent } = await conversation(config);
+      const last = sent.at(-1)!.map((message) => [message.type, message.content]);
+      expect(last).toEqual([
+        ['system', [{ type: 'text', text: expect.stringContaining('helpful assistant') }]],
+        ['human', 'hi'],
+        ['ai', 'Hello!'],
+        ['human', '2+2?'],
+        ['ai', ''],
+        ['tool', '4'],
+        ['ai', 'Four.'],
+        ['human', 'email my boss'],
+        ['ai', ''],
+        ['tool', 'sent to boss@example.com'],
+        ['ai', 'Sent.'],
+        ['human', 'and again?'],
+        ['human', 'still there?'],
+      ]);
+      // The model's second call of a tool turn sees its own tool call and the result.
+      expect(sent[2].at(-2)).toMatchObject({ type: 'ai', name: 'model', tool_calls: [['c1', 'calculator', { expression: '2+2' }]] });
+    });
+  });
+
+  it('loads the thread once for a plain reply, to send it and to store the turn', async () => {
+    const saver = new MemorySaver();
+    const loads = jest.spyOn(saver, 'getTuple');
+    const model = fakeModel().respond(new AIMessage('One.')).respond(new AIMessage('Two.'));
+    const sut = new AgentService({ create: async () => model } as unknown as ModelRegistry, [], saver, config);
+    await collect(sut, { kind: 'message', text: 'hi' }, 't-loads');
+    await collect(sut, { kind: 'message', text: 'and?' }, 't-loads');
+    expect(loads).toHaveBeenCalledTimes(2);
+    expect(model.calls[1].messages.map((message) => message.content)).toEqual([expect.anything(), 'hi', 'One.', 'and?']);
+  });
+
   it('keeps a bounded number of agents built (least recently used goes first)', async () => {
     const built: string[] = [];
     const registry = { create: async (spec: string) => (built.push(spec), fakeModel()) } as unknown as ModelRegistry;

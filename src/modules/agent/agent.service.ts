@@ -1,15 +1,16 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { AIMessage, type BaseMessage, HumanMessage, ToolMessage } from '@langchain/core/messages';
+import { HumanMessage, SystemMessage } from '@langchain/core/messages';
 import { type BaseCheckpointSaver, Command } from '@langchain/langgraph';
 import { LRUCache } from 'lru-cache';
-import { createAgent, type HITLRequest, humanInTheLoopMiddleware, modelFallbackMiddleware } from 'langchain';
+import { createAgent, humanInTheLoopMiddleware, modelFallbackMiddleware } from 'langchain';
 import { AppConfig } from '../../config/app-config';
-import { canonicalJson } from '../consent/action-hash';
-import type { ConsentAction, ConsentDecision } from '../consent/consent-request.entity';
+import type { ConsentDecision } from '../consent/consent-request.entity';
 import type { AgentEvent, AgentInput, AgentMemberSpec, AgentRunContext } from './agent.events';
 import { AppMetrics } from '../metrics/app-metrics';
 import { GenAiMetricsCallback } from '../metrics/gen-ai-metrics.callback';
+import { AgentStreamTranslator } from './agent-stream';
 import { CHECKPOINTER } from './checkpointer.provider';
+import { type AgentGraph, type DirectModelCall, directReply, settledThread } from './direct-reply';
 import { ModelRegistry } from './models/model-registry';
 import { AGENT_TOOLS, type AgentTool } from './tools/agent-tool';
 
@@ -33,6 +34,8 @@ export class AgentService {
   private readonly agents = new LRUCache<string, Promise<Agent>>({ max: MAX_CACHED_AGENTS });
   /** Agents with a middleware that keeps state: they need ReactAgent.stream()'s initialisation. */
   private readonly withMiddlewareState = new WeakSet<Agent>();
+  /** Agents whose model a new message's reply may call directly (direct-reply.ts). */
+  private readonly direct = new WeakMap<Agent, DirectModelCall>();
 
   constructor(
     private readonly models: ModelRegistry,
@@ -48,6 +51,31 @@ export class AgentService {
 
   async *run(input: AgentInput, context: AgentRunContext): AsyncGenerator<AgentEvent> {
     const agent = context.member ? await this.memberAgent(context.model, context.member) : await this.agentFor(context.model);
+    const translator = new AgentStreamTranslator((tool) => this.tools.find((item) => item.name === tool)?.consentDescription);
+    const callbacks = this.metrics ? [new GenAiMetricsCallback(this.metrics, context.model)] : undefined;
+    const config = {
+      // consent_grants: the tokens the gated tools redeem (plain, in memory only for this run).
+      configurable: { thread_id: context.conversationId, user_id: context.userId, consent_grants: input.kind === 'resume' ? (input.grants ?? []) : [] },
+      streamMode: ['messages', 'updates'],
+      signal: context.signal,
+      recursionLimit: RECURSION_LIMIT,
+      callbacks,
+      // Checkpoint when the run ends or pauses for consent, not after every step: it saves a
+      // third of a reply's database writes. A crash mid-run loses only that run's agent state;
+      // its text is kept by the chat module and marked interrupted.
+      durability: 'exit',
+    };
+    // A new message to an agent whose model node can be called directly (no fallback models, not
+    // a team member), on a settled thread: the model is called without the graph (issue 15).
+    const direct = input.kind === 'message' ? this.direct.get(agent) : undefined;
+    const thread = direct ? await settledThread(this.checkpointer, context.conversationId) : undefined;
+    if (direct && thread && input.kind === 'message') {
+      const message = userMessage(input.text, input.attachments);
+      const graph = agent.graph as unknown as AgentGraph;
+      const threadId = context.conversationId;
+      yield* directReply({ graph, call: direct, checkpointer: this.checkpointer, thread, message, threadId, signal: context.signal, callbacks, graphConfig: config, translator });
+      return;
+    }
     const payload =
       input.kind === 'message'
         ? { messages: [userMessage(input.text, input.attachments)] }
@@ -56,82 +84,12 @@ export class AgentService {
     // loads and deserialises the whole thread (getState) only to fill in middleware state
     // defaults, which only middleware with a state schema have. The graph loads it once itself.
     const runnable = this.withMiddlewareState.has(agent) ? agent : agent.graph;
-    const stream = await runnable.stream(payload as never, {
-      // consent_grants: the tokens the gated tools redeem (plain, in memory only for this run).
-      configurable: { thread_id: context.conversationId, user_id: context.userId, consent_grants: input.kind === 'resume' ? (input.grants ?? []) : [] },
-      streamMode: ['messages', 'updates'],
-      signal: context.signal,
-      recursionLimit: RECURSION_LIMIT,
-      callbacks: this.metrics ? [new GenAiMetricsCallback(this.metrics, context.model)] : undefined,
-      // Checkpoint when the run ends or pauses for consent, not after every step: it saves a
-      // third of a reply's database writes. A crash mid-run loses only that run's agent state;
-      // its text is kept by the chat module and marked interrupted.
-      durability: 'exit',
-    } as never);
-
-    const seenResults = new Set<string>();
-    // The model's tool calls of this run: an interrupt's actions get their ids (tokens bind to them).
-    const calls: Array<{ id: string; name: string; args: Record<string, unknown> }> = [];
-    for await (const [mode, chunk] of stream as AsyncIterable<[string, unknown]>) {
-      if (mode === 'messages') {
-        const [message, metadata] = chunk as [BaseMessage, { langgraph_node?: string }];
-        const text = metadata.langgraph_node === 'model_request' && AIMessage.isInstance(message) ? textContent(message) : '';
-        if (text) yield { type: 'text', content: text };
-        continue;
-      }
-      for (const [node, update] of Object.entries(chunk as Record<string, unknown>)) {
-        if (node === '__interrupt__') {
-          const interrupts = update as Array<{ value: HITLRequest }>;
-          yield { type: 'interrupt', actions: interrupts.flatMap((item) => this.toActions(item.value, calls)) };
-          continue;
-        }
-        for (const message of ((update as { messages?: BaseMessage[] } | null)?.messages ?? [])) {
-          if (node === 'model_request' && AIMessage.isInstance(message)) {
-            if (message.tool_calls?.length) {
-              calls.push(...message.tool_calls.map((call) => ({ id: call.id ?? '', name: call.name, args: call.args })));
-              yield {
-                type: 'tool_calls',
-                toolCalls: message.tool_calls.map((call) => ({ id: call.id ?? '', name: call.name, arguments: call.args })),
-              };
-            }
-            const usage = message.usage_metadata;
-            if (usage) yield { type: 'usage', usage: { input_tokens: usage.input_tokens, output_tokens: usage.output_tokens, total_tokens: usage.total_tokens } };
-          } else if (ToolMessage.isInstance(message) && !seenResults.has(message.tool_call_id)) {
-            seenResults.add(message.tool_call_id);
-            yield {
-              type: 'tool_result',
-              result: {
-                tool_call_id: message.tool_call_id,
-                name: message.name ?? '',
-                content: textContent(message),
-                status: message.status === 'error' ? 'error' : 'success',
-              },
-            };
-          }
-        }
-      }
-    }
+    yield* translator.translate((await runnable.stream(payload as never, config as never)) as AsyncIterable<[string, unknown]>);
   }
 
   /** Forgets a conversation's agent state (its checkpoint thread). */
   async deleteThread(conversationId: string): Promise<void> {
     await this.checkpointer.deleteThread(conversationId);
-  }
-
-  /** HITL's action requests carry no call id: each takes the first unclaimed call with its name and arguments. */
-  private toActions(request: HITLRequest, calls: Array<{ id: string; name: string; args: Record<string, unknown> }>): ConsentAction[] {
-    const unclaimed = [...calls];
-    return request.actionRequests.map((action, index) => {
-      const at = unclaimed.findIndex((call) => call.name === action.name && canonicalJson(call.args) === canonicalJson(action.args));
-      const call = at >= 0 ? unclaimed.splice(at, 1)[0] : undefined;
-      return {
-        tool: action.name,
-        arguments: action.args,
-        description: this.tools.find((tool) => tool.name === action.name)?.consentDescription ?? action.description ?? action.name,
-        allowed_decisions: request.reviewConfigs[index]?.allowedDecisions ?? ['approve', 'reject'],
-        tool_call_id: call?.id || null,
-      };
-    });
   }
 
   private agentFor(model: string): Promise<Agent> {
@@ -166,32 +124,28 @@ export class AgentService {
     );
     this.logger.log({ model, fallbacks: this.config.llm.fallbackModels }, 'Building agent');
     const tools = member ? this.tools.filter((tool) => member.tools.includes(tool.name)) : this.tools;
-    const middleware = [humanInTheLoopMiddleware({ interruptOn }), ...(fallbacks.length ? [modelFallbackMiddleware(...fallbacks)] : [])];
-    const agent = createAgent({
-      model: await this.models.create(model),
-      tools: [...tools.map((tool) => tool.build()), ...(member?.extraTools ?? [])],
-      systemPrompt: member?.systemPrompt ?? SYSTEM_PROMPT,
-      middleware,
-      checkpointer: this.checkpointer,
-    }) as unknown as Agent;
+    const consent = humanInTheLoopMiddleware({ interruptOn });
+    const middleware = [consent, ...(fallbacks.length ? [modelFallbackMiddleware(...fallbacks)] : [])];
+    const chatModel = await this.models.create(model);
+    const agentTools = [...tools.map((tool) => tool.build()), ...(member?.extraTools ?? [])];
+    const systemPrompt = member?.systemPrompt ?? SYSTEM_PROMPT;
+    const agent = createAgent({ model: chatModel, tools: agentTools, systemPrompt, middleware, checkpointer: this.checkpointer }) as unknown as Agent;
+    if (!member && !fallbacks.length && this.config.llm.directReplies) {
+      // createAgent's model node request: the same model and tools, the prompt as one text block.
+      const systemMessage = new SystemMessage({ content: [{ type: 'text', text: systemPrompt }] });
+      this.direct.set(agent, { model: chatModel, tools: agentTools, systemMessage, afterModelNode: `${consent.name}.after_model` });
+    }
     if (middleware.some((item) => (item as { stateSchema?: unknown }).stateSchema)) this.withMiddlewareState.add(agent);
     return agent;
   }
-}
-
-function textContent(message: BaseMessage): string {
-  if (typeof message.content === 'string') return message.content;
-  return message.content
-    .map((part) => (typeof part === 'string' ? part : part.type === 'text' ? String((part as { text?: unknown }).text ?? '') : ''))
-    .join('');
 }
 
 /**
  * With attachments, the content is LangChain v1 standard blocks; `output_version: 'v1'` tells
  * the provider packages to translate them (e.g. an image block into OpenAI's image_url).
  */
-function userMessage(text: string, attachments: Array<Record<string, unknown>> = []) {
-  if (!attachments.length) return { role: 'user', content: text };
+function userMessage(text: string, attachments: Array<Record<string, unknown>> = []): HumanMessage {
+  if (!attachments.length) return new HumanMessage(text);
   return new HumanMessage({ content: [{ type: 'text', text }, ...attachments] as never, response_metadata: { output_version: 'v1' } });
 }
 
