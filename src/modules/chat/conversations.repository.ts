@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { returnedRows } from '../../database/pg-errors';
+import { preparedQuery } from '../../database/prepared-query';
 import { Conversation } from './conversation.entity';
 
 /** One row of the conversation list: only what the list answers, dates already ISO 8601 (UTC, ms). */
@@ -58,8 +59,7 @@ export class ConversationsRepository {
   async list(userId: string, query: { search?: string; limit: number; offset: number }): Promise<[ConversationSummary[], number]> {
     const { filter, params } = listFilter(userId, query.search);
     const limitParam = `$${params.length + 1}`;
-    const rows = await this.conversations.query<ConversationListRow[]>(
-      `WITH page AS (
+    const sql = `WITH page AS (
          SELECT c.id, c.title, c.model, c.active_reply_id IS NOT NULL AS replying, c.created_at, c.updated_at
            FROM conversations c WHERE ${filter}
           ORDER BY c.updated_at DESC, c.id LIMIT ${limitParam} OFFSET $${params.length + 2})
@@ -70,9 +70,12 @@ export class ConversationsRepository {
                 ORDER BY m.created_at DESC, m.id DESC LIMIT 1) AS last_message_preview,
               (SELECT count(*) FROM conversations c WHERE ${filter})::int AS total
          FROM page
-        ORDER BY page.updated_at DESC, page.id`,
-      [...params, query.limit, query.offset],
-    );
+        ORDER BY page.updated_at DESC, page.id`;
+    const values = [...params, query.limit, query.offset];
+    // The unfiltered list is the hot one and its text never varies: planned once per connection.
+    const rows = query.search
+      ? await this.conversations.query<ConversationListRow[]>(sql, values)
+      : await preparedQuery<ConversationListRow>(this.conversations.manager.connection, 'conversations_list', sql, values);
     const total = rows.length > 0 ? rows[0].total : await this.count(filter, params);
     return [rows.map(toSummary), total];
   }
