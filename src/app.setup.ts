@@ -10,6 +10,7 @@ import { inputGuard } from './common/http/input-guard';
 import { requestIdMiddleware } from './common/http/request-id';
 import { finalizeOpenApiDocument, openApiConfig } from './common/openapi/openapi-document';
 import { AppConfig } from './config/app-config';
+import { liveProbe } from './modules/health/live-probe';
 import { RealtimeIoAdapter } from './modules/realtime/realtime-io.adapter';
 
 export const API_PREFIX = 'api';
@@ -31,6 +32,8 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
     credentials: true,
     exposedHeaders: ['X-Request-Id', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'Retry-After'],
   });
+  // Probes need nothing below this line (parsers, Nest's guards and interceptors, the access log).
+  app.use(liveProbe);
   app.use(json({ limit: config.http.bodyLimit }));
   app.use(urlencoded({ extended: false, limit: config.http.bodyLimit }));
   app.use(inputGuard);

@@ -28,6 +28,8 @@ describe('GET /chat/conversations (list, pages, totals, search)', () => {
               ($1, $2, 'assistant', $3, 'complete', now() - interval '1 second')`,
       [ids[1], alice.id, 'n'.repeat(200)],
     );
+    // Microseconds, which the API drops (toISOString keeps milliseconds, truncated).
+    await db.query(`UPDATE conversations SET created_at = '2020-01-02 03:04:05.678999+00' WHERE id = $1`, [ids[0]]);
     await sut.http().post('/api/v1/chat/conversations').set(bearer(bob.accessToken)).send({ title: 'Chat of bob' }).expect(201);
   });
   afterAll(() => sut.close());
@@ -50,6 +52,19 @@ describe('GET /chat/conversations (list, pages, totals, search)', () => {
       last_message_preview: null,
     });
     expect(res.body.data[1]).toMatchObject({ id: ids[1], message_count: 3, last_message_preview: 'n'.repeat(120) });
+  });
+
+  it('formats dates exactly as the single-conversation route does (UTC, milliseconds)', async () => {
+    const [first, second] = (await list(alice)).body.data;
+    expect(first.created_at).toBe('2020-01-02T03:04:05.678Z');
+    for (const row of [first, second]) {
+      const one = await sut.http().get(`/api/v1/chat/conversations/${row.id}`).set(bearer(alice.accessToken)).expect(200);
+      expect({ created_at: row.created_at, updated_at: row.updated_at, replying: row.replying }).toEqual({
+        created_at: one.body.data.created_at,
+        updated_at: one.body.data.updated_at,
+        replying: one.body.data.replying,
+      });
+    }
   });
 
   it('pages with limit and offset; a page past the end is empty but keeps the total', async () => {

@@ -1,4 +1,5 @@
 import { JwtService } from '@nestjs/jwt';
+import { RealtimeEmitter } from '../../src/modules/realtime/realtime.emitter';
 import { createTestApp, TestApp } from '../helpers/app';
 import { FakeOpenAI } from '../helpers/fake-openai';
 import { eventsOf, sseRequest } from '../helpers/sse';
@@ -210,6 +211,27 @@ describe('Realtime gateway (/assistant/realtime)', () => {
       expect(done.payload).toMatchObject({ conversation_id: roomId, message_id: res.body.data.message_id, status: 'complete' });
       const text = socket.streamOf(roomId).filter((e) => e.event === 'chunk').map((e) => e.payload.content).join('');
       expect(text).toBe(res.body.data.content);
+    });
+
+    it('offers a reply to its room only while a socket of this instance is in it (no Redis adapter)', async () => {
+      const socket = await connect(user.accessToken);
+      const created = await socket.emit('create_room', {});
+      const roomId = created.ok ? created.data.room_id : '';
+      const namespace = (sut.app.get(RealtimeEmitter) as unknown as { namespace: { adapter: { broadcast: (...args: unknown[]) => void } } }).namespace;
+      const broadcast = jest.spyOn(namespace.adapter, 'broadcast');
+      const toRoom = () => broadcast.mock.calls.filter(([, opts]) => (opts as { rooms: Set<string> }).rooms.has(`conversation:${roomId}`)).length;
+      try {
+        expect(await socket.emit('leave_room', { room_id: roomId })).toMatchObject({ ok: true });
+        broadcast.mockClear(); // leave_room told the (now empty) room itself
+        await sut.http().post('/api/v1/chat/message').set(bearer(user.accessToken)).send({ message: 'nobody listens', conversation_id: roomId }).expect(200);
+        expect(toRoom()).toBe(0);
+        expect(await socket.emit('join_room', { room_id: roomId })).toMatchObject({ ok: true });
+        await sut.http().post('/api/v1/chat/message').set(bearer(user.accessToken)).send({ message: 'someone listens', conversation_id: roomId }).expect(200);
+        await socket.waitFor((r) => r.event === 'done');
+        expect(toRoom()).toBeGreaterThan(1);
+      } finally {
+        broadcast.mockRestore();
+      }
     });
 
     it('cancels the reply being generated in a room: done is interrupted, with part of the text', async () => {

@@ -23,6 +23,7 @@ import {
   HistoryQueryDto,
   ListConversationsQueryDto,
   mapConversation,
+  mapConversationSummary,
   mapMessage,
   MessageDto,
   SendMessageDto,
@@ -76,10 +77,7 @@ export class ChatController {
   @ApiEnvelope([ConversationDto], { paginated: true })
   async list(@CurrentUser() user: AuthUser, @Query() query: ListConversationsQueryDto): Promise<Envelope<ConversationDto[]>> {
     const [rows, total] = await this.conversations.list(user.id, { search: query.q, limit: query.limit, offset: query.offset });
-    const items = rows.map((row) =>
-      mapConversation(row.conversation, { message_count: row.messageCount, last_message_preview: row.lastMessagePreview }),
-    );
-    return Envelope.paginated(items, total, query.limit, query.offset);
+    return Envelope.paginated(rows.map(mapConversationSummary), total, query.limit, query.offset);
   }
 
   /** Starts an empty conversation, optionally with its model. */

@@ -15,6 +15,7 @@ import { SkipRateLimit } from '../../common/rate-limit/skip-rate-limit.decorator
 import { AppConfig } from '../../config/app-config';
 import { DatabaseProbe } from './database-probe.health';
 import { HealthRegistry } from './health.registry';
+import { LIVE_BODY } from './live-probe';
 import { EventLoopHealthIndicator } from './event-loop.health';
 import { MigrationsHealthIndicator } from './migrations.health';
 import { TerminusBodyFilter } from './terminus-body.filter';
@@ -74,7 +75,9 @@ export class HealthController {
   @Get('live')
   @HealthCheck()
   live() {
-    return { status: 'ok', info: {}, error: {}, details: {} };
+    // `liveProbe` answers GET /api/live ahead of Nest's pipeline; this route documents it and
+    // serves its variants (a trailing slash).
+    return LIVE_BODY;
   }
 
   /** Can this instance serve traffic: database up and migrated, and not shutting down. */

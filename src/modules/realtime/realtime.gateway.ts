@@ -182,6 +182,7 @@ export class RealtimeGateway implements OnGatewayInit<RealtimeNamespace>, OnGate
   }
 
   private forward(conversationId: string, event: ReplyEvent): void {
+    if (!this.emitter.reaches(conversationRoom(conversationId))) return;
     const payload = { ...event.data, id: event.id, conversation_id: conversationId, message_id: event.messageId };
     // `type` and `data` agree by construction (ReplyEvent); the emitter's per-event signature cannot follow the union.
     this.emitter.toConversation(conversationId, event.type as 'chunk', payload as StreamPayload<'chunk'>);

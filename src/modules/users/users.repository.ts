@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { Role } from '../../common/auth/role';
+import { preparedQuery } from '../../database/prepared-query';
 import { User } from './user.entity';
 
 export interface NewUser {
@@ -48,14 +49,15 @@ export class UsersRepository {
   /**
    * The user behind an access token, if the account is enabled and the sign-in (refresh family)
    * is neither revoked nor past its end. One indexed query per authenticated request, so it is
-   * plain SQL built once (from the entity's columns) rather than a query builder per call.
+   * plain SQL built once (from the entity's columns) rather than a query builder per call, and a
+   * prepared statement: planning it cost PostgreSQL twice what running it did.
    */
   async findActiveForSession(userId: string, familyId: string): Promise<User | null> {
     this.activeForSessionSql ??= `SELECT ${this.selectList('u')} FROM users u
       WHERE u.id = $1 AND u.disabled = false
         AND EXISTS (SELECT 1 FROM refresh_families f WHERE f.id = $2 AND f.user_id = u.id AND f.revoked_at IS NULL
           AND (f.expires_at IS NULL OR f.expires_at > now()))`;
-    const rows: Array<Partial<User>> = await this.users.query(this.activeForSessionSql, [userId, familyId]);
+    const rows = await preparedQuery<Partial<User>>(this.users.manager.connection, 'users_active_for_session', this.activeForSessionSql, [userId, familyId]);
     return rows.length ? Object.assign(new User(), rows[0]) : null;
   }
 

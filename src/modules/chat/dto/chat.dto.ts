@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, IsUUID, Length, Max, MaxLength, Min } from 'class-validator';
 import { ConsentRequestDto } from '../../consent/dto/consent.dto';
 import { Conversation } from '../conversation.entity';
+import type { ConversationSummary } from '../conversations.repository';
 import { Message, MessageStatus } from '../message.entity';
 import type { StoredToolCall, StoredToolResult, TokenUsage } from '../../agent/agent.types';
 
@@ -123,6 +124,20 @@ export function mapConversation(conversation: Conversation, extra: Partial<Conve
     created_at: conversation.createdAt.toISOString(),
     updated_at: conversation.updatedAt.toISOString(),
     ...extra,
+  };
+}
+
+/** A row of GET /chat/conversations (the repository reads only these columns). */
+export function mapConversationSummary(row: ConversationSummary): ConversationDto {
+  return {
+    id: row.id,
+    title: row.title,
+    model: row.model,
+    replying: row.replying,
+    created_at: row.createdAt,
+    updated_at: row.updatedAt,
+    message_count: row.messageCount,
+    last_message_preview: row.lastMessagePreview,
   };
 }
 
