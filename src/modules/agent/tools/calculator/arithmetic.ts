@@ -1,4 +1,4 @@
-import { parse, type MathNode } from 'mathjs';
+import type { MathNode } from 'mathjs';
 
 /** Longer expressions are not arithmetic a person would ask for. */
 export const MAX_EXPRESSION_LENGTH = 200;
@@ -19,8 +19,9 @@ export class NotArithmeticError extends Error {}
  * function are refused before anything is evaluated, since those can allocate or compute
  * without bound (`det(random([500, 500]))`).
  */
-export function checkArithmetic(expression: string): void {
+export async function checkArithmetic(expression: string): Promise<void> {
   if (expression.length > MAX_EXPRESSION_LENGTH) throw new NotArithmeticError(`expression longer than ${MAX_EXPRESSION_LENGTH} characters`);
+  const parse = await loadParser();
   let root: MathNode;
   try {
     root = parse(expression);
@@ -28,6 +29,16 @@ export function checkArithmetic(expression: string): void {
     throw new NotArithmeticError(`cannot parse the expression: ${(error as Error).message}`);
   }
   assertScalar(root);
+}
+
+let parser: Promise<(expression: string) => MathNode> | undefined;
+
+/**
+ * mathjs costs ~30 MB of heap (1,000 modules) wherever it is loaded: the main thread loads it on
+ * the first calculator call, not at start, since most servers never get one.
+ */
+function loadParser(): Promise<(expression: string) => MathNode> {
+  return (parser ??= import('mathjs').then((mathjs) => (expression: string) => mathjs.parse(expression)));
 }
 
 function assertScalar(node: MathNode): void {

@@ -19,7 +19,7 @@ export class CalculatorTool implements AgentTool, OnModuleDestroy {
       async ({ expression }) => {
         // The model writes the expression: it is checked on the allow-list before any evaluation,
         // and evaluated off the event loop with a deadline.
-        checkArithmetic(expression);
+        await checkArithmetic(expression);
         return this.pool.evaluate(expression);
       },
       {
