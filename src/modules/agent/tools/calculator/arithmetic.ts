@@ -14,14 +14,16 @@ const CONSTANTS = new Set(['pi', 'e', 'tau', 'phi']);
 export class NotArithmeticError extends Error {}
 
 /**
+ * Runs in the calculator's worker threads (loaded by path, as TypeScript under jest), with their
+ * mathjs `parse`: the main thread never loads mathjs (~30 MB of heap, 1,000 modules).
+ *
  * Accepts scalar arithmetic only: numbers, + - * / ^ %, unary minus, parentheses, and a few
  * scalar functions and constants. Matrices, units, strings, assignments and every other
  * function are refused before anything is evaluated, since those can allocate or compute
  * without bound (`det(random([500, 500]))`).
  */
-export async function checkArithmetic(expression: string): Promise<void> {
+export function checkArithmetic(expression: string, parse: (expression: string) => MathNode): void {
   if (expression.length > MAX_EXPRESSION_LENGTH) throw new NotArithmeticError(`expression longer than ${MAX_EXPRESSION_LENGTH} characters`);
-  const parse = await loadParser();
   let root: MathNode;
   try {
     root = parse(expression);
@@ -29,16 +31,6 @@ export async function checkArithmetic(expression: string): Promise<void> {
     throw new NotArithmeticError(`cannot parse the expression: ${(error as Error).message}`);
   }
   assertScalar(root);
-}
-
-let parser: Promise<(expression: string) => MathNode> | undefined;
-
-/**
- * mathjs costs ~30 MB of heap (1,000 modules) wherever it is loaded: the main thread loads it on
- * the first calculator call, not at start, since most servers never get one.
- */
-function loadParser(): Promise<(expression: string) => MathNode> {
-  return (parser ??= import('mathjs').then((mathjs) => (expression: string) => mathjs.parse(expression)));
 }
 
 function assertScalar(node: MathNode): void {
