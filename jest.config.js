@@ -14,7 +14,8 @@ const common = {
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
   testEnvironment: 'node',
   // unpdf loads its PDF.js build through an import-only export, which jest's resolver skips.
-  moduleNameMapper: { '^unpdf/pdfjs$': '<rootDir>/node_modules/unpdf/dist/pdfjs.mjs' },
+  // A relative import() names the built file (`./x.js`, as nodenext requires); jest runs `./x.ts`.
+  moduleNameMapper: { '^unpdf/pdfjs$': '<rootDir>/node_modules/unpdf/dist/pdfjs.mjs', '^(\\.{1,2}/.*)\\.js$': '$1' },
 };
 
 module.exports = {

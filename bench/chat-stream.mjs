@@ -15,7 +15,7 @@
 // BENCH_A_TOKENS (20), BENCH_A_INTERVAL_MS (25), BENCH_B_STREAMS (200), BENCH_B_TOKENS (40),
 // BENCH_B_INTERVAL_MS (50), BENCH_PG_HOST / BENCH_PG_PORT / BENCH_PG_USER (127.0.0.1 / 5432 / postgres),
 // BENCH_DB_POOL_SIZE (server's DATABASE_POOL_SIZE; default: the server's own, 10),
-// BENCH_NODE_ARGS (extra node flags for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"),
+// BENCH_NODE_ARGS (node flags for the server after those of `npm start`, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"),
 // BENCH_KEEP_LOG=1 (keep the server log even when nothing went wrong),
 // BENCH_READY_PROBE_MS (100: how often scenario B times its /api/ready probes, in this process and
 // from bench/ready-probe.mjs in a process of its own).
@@ -548,7 +548,11 @@ async function main() {
     });
     if (!CFG.dbPoolSize) delete childEnv.DATABASE_POOL_SIZE;
     const out = openSync(logFile, 'a');
-    const nodeArgs = (env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    // The flags `npm start` gives the server (as shipped), then BENCH_NODE_ARGS.
+    const startWords = (JSON.parse(readFileSync('package.json', 'utf8')).scripts?.start ?? '').split(/\s+/);
+    const startFlags = startWords.slice(startWords.indexOf('node') + 1, startWords.indexOf('dist/src/main.js')).filter((word) => word.startsWith('--'));
+    const nodeArgs = [...startFlags, ...(env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+    summary.server_node_args = nodeArgs;
     child = spawn(process.execPath, [...nodeArgs, 'dist/src/main.js'], { env: childEnv, stdio: ['ignore', out, out] });
     closeSync(out);
     log(`server pid ${child.pid} on ${baseUrl}, database ${dbName}, log ${logFile}`);

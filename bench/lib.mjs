@@ -160,13 +160,29 @@ export function serverEnv(port, extra = {}) {
 }
 
 /**
- * Spawns `node <script>` (default the built server) with stdout+stderr appended to logFile
- * (or discarded): no pipe back to us, so logging costs the server what it costs in production.
+ * The node flags `npm start` gives the server (`"start": "node <flags> dist/src/main.js"` in the
+ * package.json of the checkout that holds `script`), so a bench runs the server as shipped.
+ */
+export function startFlags(script) {
+  if (!script.endsWith(path.join('dist', 'src', 'main.js'))) return [];
+  try {
+    const pkg = JSON.parse(readFileSync(path.resolve(script, '..', '..', '..', 'package.json'), 'utf8'));
+    const words = (pkg.scripts?.start ?? '').split(/\s+/);
+    return words.slice(words.indexOf('node') + 1, words.indexOf('dist/src/main.js')).filter((word) => word.startsWith('--'));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Spawns `node <script>` (default the built server, with its `npm start` flags) with
+ * stdout+stderr appended to logFile (or discarded): no pipe back to us, so logging costs the
+ * server what it costs in production.
  */
 export function startProcess({ script = 'dist/src/main.js', env, logFile, nodeArgs = [] }) {
   const out = logFile ? openSync(logFile, 'a') : 'ignore';
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, script], { env, stdio: ['ignore', out, out] });
+  const child = spawn(process.execPath, [...startFlags(script), ...nodeArgs, script], { env, stdio: ['ignore', out, out] });
   if (typeof out === 'number') closeSync(out);
   children.add(child);
   const exited = new Promise((resolve) => {

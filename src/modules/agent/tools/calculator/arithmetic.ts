@@ -1,4 +1,4 @@
-import { parse, type MathNode } from 'mathjs';
+import type { MathNode } from 'mathjs';
 
 /** Longer expressions are not arithmetic a person would ask for. */
 export const MAX_EXPRESSION_LENGTH = 200;
@@ -14,12 +14,15 @@ const CONSTANTS = new Set(['pi', 'e', 'tau', 'phi']);
 export class NotArithmeticError extends Error {}
 
 /**
+ * Runs in the calculator's worker threads (loaded by path, as TypeScript under jest), with their
+ * mathjs `parse`: the main thread never loads mathjs (~30 MB of heap, 1,000 modules).
+ *
  * Accepts scalar arithmetic only: numbers, + - * / ^ %, unary minus, parentheses, and a few
  * scalar functions and constants. Matrices, units, strings, assignments and every other
  * function are refused before anything is evaluated, since those can allocate or compute
  * without bound (`det(random([500, 500]))`).
  */
-export function checkArithmetic(expression: string): void {
+export function checkArithmetic(expression: string, parse: (expression: string) => MathNode): void {
   if (expression.length > MAX_EXPRESSION_LENGTH) throw new NotArithmeticError(`expression longer than ${MAX_EXPRESSION_LENGTH} characters`);
   let root: MathNode;
   try {

@@ -1,17 +1,24 @@
+import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 
+// Tests run the TypeScript source (Node strips its types); the build runs the compiled .js.
+const ARITHMETIC_FILE = join(__dirname, `arithmetic${extname(__filename)}`);
+const WORKER_ARGV = extname(__filename) === '.ts' ? ['--disable-warning=MODULE_TYPELESS_PACKAGE_JSON'] : [];
+
 /**
- * The worker: a mathjs instance evaluating one expression per message. Inline source (not a
+ * The worker: a mathjs instance checking (arithmetic.ts) and evaluating one expression per message. Inline source (not a
  * file) so it runs the same from src/ under jest and from dist/ in production.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { create, all } = require(workerData.mathjs);
+const checkArithmetic = workerData.arithmetic ? require(workerData.arithmetic).checkArithmetic : () => {};
 const math = create(all, { number: 'number' });
 math.evaluate('1 + 1'); // warm the parser, so a first expression is not charged for it
 parentPort.postMessage({ ready: true });
 parentPort.on('message', ({ id, expression }) => {
   try {
+    checkArithmetic(expression, math.parse);
     const value = math.evaluate(expression);
     if (typeof value !== 'number') throw new Error('the result is not a number');
     parentPort.postMessage({ id, value: math.format(value, { precision: 14 }) });
@@ -53,6 +60,8 @@ export class CalculatorPool {
     private readonly timeoutMs = 1000,
     /** Heap ceiling per worker: an allocation beyond it ends that worker, not the process. */
     private readonly maxHeapMb = 64,
+    /** The allow-list checked before each evaluation; null only to test the deadline behind it. */
+    private readonly checkFile: string | null = ARITHMETIC_FILE,
   ) {}
 
   evaluate(expression: string): Promise<string> {
@@ -86,7 +95,8 @@ export class CalculatorPool {
   private spawn(): Slot {
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { mathjs: require.resolve('mathjs') },
+      workerData: { mathjs: require.resolve('mathjs'), arithmetic: this.checkFile },
+      execArgv: WORKER_ARGV,
       resourceLimits: { maxOldGenerationSizeMb: this.maxHeapMb, maxYoungGenerationSizeMb: 16 },
     });
     worker.unref();

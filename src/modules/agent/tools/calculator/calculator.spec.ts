@@ -1,3 +1,4 @@
+import { parse } from 'mathjs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { checkArithmetic, NotArithmeticError } from './arithmetic';
 import { CalculatorPool, EvaluationTimeoutError } from './calculator-pool';
@@ -5,7 +6,7 @@ import { CalculatorTool } from './calculator.tool';
 
 describe(checkArithmetic.name, () => {
   it.each(['2 * (3 + 4) / 7', '-2^2', '10 % 3', '50%', 'sqrt(2)^2', 'max(1, 2, 3) + round(pi, 2)', '1e308 * 10'])('accepts %s', (expression) => {
-    expect(() => checkArithmetic(expression)).not.toThrow();
+    expect(() => checkArithmetic(expression, parse)).not.toThrow();
   });
 
   it.each([
@@ -26,7 +27,7 @@ describe(checkArithmetic.name, () => {
     'sqrt(-1) == 1',
     `${'1+'.repeat(150)}1`,
   ])('refuses %s', (expression) => {
-    expect(() => checkArithmetic(expression)).toThrow(NotArithmeticError);
+    expect(() => checkArithmetic(expression, parse)).toThrow(NotArithmeticError);
   });
 });
 
@@ -40,8 +41,14 @@ describe(CalculatorPool.name, () => {
     await expect(sut.evaluate('1 / 3')).resolves.toBe('0.33333333333333');
   });
 
+  it('checks the allow-list in the worker before evaluating', async () => {
+    sut = new CalculatorPool(1, 2000);
+    await expect(sut.evaluate('det(random([600, 600]))')).rejects.toThrow(/function not allowed/);
+    await expect(sut.evaluate('6 * 7')).resolves.toBe('42');
+  });
+
   it('ends an evaluation over its deadline without blocking the event loop, and keeps serving', async () => {
-    sut = new CalculatorPool(1, 1000);
+    sut = new CalculatorPool(1, 1000, 64, null); // no allow-list: the deadline is what is tested
     await sut.evaluate('1 + 1'); // worker started
     const delay = monitorEventLoopDelay({ resolution: 10 });
     delay.enable();

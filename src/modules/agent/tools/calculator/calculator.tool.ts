@@ -2,7 +2,7 @@ import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { tool } from '@langchain/core/tools';
 import { z } from 'zod';
 import type { AgentTool } from '../agent-tool';
-import { checkArithmetic, MAX_EXPRESSION_LENGTH } from './arithmetic';
+import { MAX_EXPRESSION_LENGTH } from './arithmetic';
 import { CalculatorPool } from './calculator-pool';
 
 /** Scalar arithmetic needs microseconds; anything near this is an attack, not a sum. */
@@ -16,10 +16,9 @@ export class CalculatorTool implements AgentTool, OnModuleDestroy {
 
   build() {
     return tool(
-      async ({ expression }) => {
-        // The model writes the expression: it is checked on the allow-list before any evaluation,
-        // and evaluated off the event loop with a deadline.
-        checkArithmetic(expression);
+      ({ expression }) => {
+        // The model writes the expression: off the event loop and with a deadline, the worker
+        // checks it on the allow-list (arithmetic.ts) before any evaluation.
         return this.pool.evaluate(expression);
       },
       {
