@@ -86,7 +86,7 @@ export const envSchema = z
     BODY_LIMIT: z.string().default('1mb'),
     SHUTDOWN_TIMEOUT_MS: int(10_000, 1000),
     SHUTDOWN_DRAIN_MS: int(1000, 0),
-    HEALTH_MAX_HEAP_MB: int(1024, 16),
+    HEALTH_MAX_HEAP_MB: int(448, 16),
     // /api/health check details (full) or the bare status (none); unset: none in production.
     HEALTH_DETAILS: z.enum(['full', 'none']).optional(),
     // Swagger UI and /api/docs-json; unset: off in production.
