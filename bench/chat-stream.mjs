@@ -368,16 +368,6 @@ function verify(stream, fake) {
   return null;
 }
 
-/** /api/ready's request-duration histogram from a /metrics scrape: count, count within 100 ms, sum (s). */
-function readyServerSide(res) {
-  if (res.status !== 200 || typeof res.body !== 'string') return null;
-  const pick = (suffix, extra = '') => {
-    const line = res.body.split('\n').find((l) => l.startsWith(`http_server_request_duration_seconds_${suffix}{`) && l.includes('http_route="/api/ready"') && l.includes('http_response_status_code="200"') && l.includes(extra));
-    return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
-  };
-  return { count: pick('count'), le100ms: pick('bucket', 'le="0.1"'), sum: pick('sum') };
-}
-
 function stats(values) {
   const sorted = values.filter((v) => typeof v === 'number' && Number.isFinite(v)).sort((a, b) => a - b);
   if (sorted.length === 0) return { n: 0, min: null, p50: null, p95: null, p99: null, max: null };
@@ -647,7 +637,6 @@ async function main() {
     let proberOut = '';
     prober.stdout.on('data', (chunk) => (proberOut += chunk));
     const proberDone = new Promise((resolve) => prober.once('exit', resolve));
-    const readyMetricsBefore = readyServerSide(await requestJson(baseUrl, 'GET', '/metrics'));
     const readySampler = (async () => {
       while (!batchDone) {
         const t = performance.now();
@@ -679,7 +668,6 @@ async function main() {
     prober.stdin.end();
     await proberDone;
     const external = JSON.parse(proberOut.trim() || '{"probes":[],"loop":{}}');
-    const readyMetricsAfter = readyServerSide(await requestJson(baseUrl, 'GET', '/metrics'));
     const bDuration = performance.now() - bStart;
     const bServerCpu = cpuTimeMs(child.pid) - bCpu;
     const bBenchLoop = { p99: round1(benchLoop.percentile(99) / 1e6), max: round1(benchLoop.max / 1e6) };
@@ -706,10 +694,6 @@ async function main() {
       ready_external_not_200: external.probes.filter((x) => x.status !== 200).length,
       ready_external_over_100ms: external.probes.filter((x) => x.ms > 100).length,
       ready_external_prober_loop_ms: { p99: round1(external.loop.p99), max: round1(external.loop.max) },
-      // Server-side (first middleware → response closed), from /metrics: excludes time before the request is read.
-      ready_server_side: readyMetricsBefore && readyMetricsAfter
-        ? { n: readyMetricsAfter.count - readyMetricsBefore.count, over_100ms: readyMetricsAfter.count - readyMetricsAfter.le100ms - (readyMetricsBefore.count - readyMetricsBefore.le100ms), sum_ms: round1((readyMetricsAfter.sum - readyMetricsBefore.sum) * 1000) }
-        : null,
       health_samples_not_200: samples.filter((x) => x.health_status !== 200).map((x) => ({ at_ms: x.at_ms, status: x.health_status, database: x.database, health_ms: x.health_ms })),
       idle,
       samples,
@@ -766,7 +750,6 @@ function table(s) {
     `| /api/ready during run: non-200 samples | ${b.ready_samples_not_200} of ${b.samples.length} |`,
     `| /api/ready probe every ${READY_PROBE_MS} ms: latency p50 / p99 / max, non-200, over 100 ms | ${b.ready_probe_ms.p50} / ${b.ready_probe_ms.p99} / ${b.ready_probe_ms.max} ms, ${b.ready_probes_not_200} of ${b.ready_probe_ms.n}, ${b.ready_probes_over_100ms} of ${b.ready_probe_ms.n} |`,
     `| /api/ready probe every ${READY_PROBE_MS} ms from a separate process: latency p50 / p99 / max, non-200, over 100 ms (prober's own loop p99 / max) | ${b.ready_external_probe_ms.p50} / ${b.ready_external_probe_ms.p99} / ${b.ready_external_probe_ms.max} ms, ${b.ready_external_not_200} of ${b.ready_external_probe_ms.n}, ${b.ready_external_over_100ms} of ${b.ready_external_probe_ms.n} (${b.ready_external_prober_loop_ms.p99} / ${b.ready_external_prober_loop_ms.max} ms) |`,
-    `| /api/ready server-side (from /metrics): requests, over 100 ms, total time | ${b.ready_server_side?.n}, ${b.ready_server_side?.over_100ms}, ${b.ready_server_side?.sum_ms} ms |`,
     `| 2 s after: rss / heap used | ${b.after_2s?.rss_mb} MB / ${b.after_2s?.heap_used_mb} MB |`,
   ];
   return lines.join('\n');
