@@ -518,11 +518,15 @@ async function main() {
     psql(`CREATE DATABASE ${dbName}`);
     const port = await freePort();
     const baseUrl = `http://127.0.0.1:${port}`;
+    // HEALTH_PORT, as the deployment files set it: probes answered by a worker thread.
+    const probePort = await freePort();
+    const probeUrl = `http://127.0.0.1:${probePort}`;
     const childEnv = { ...env };
     for (const name of ['DATABASE_URL', 'EMBEDDED_DB_DIR', 'REDIS_URL', 'NODE_ENV', 'FALLBACK_MODELS', 'ANTHROPIC_API_KEY', 'GEMINI_API_KEY', 'GROQ_API_KEY', 'OLLAMA_BASE_URL', 'AZURE_OPENAI_API_KEY']) delete childEnv[name];
     Object.assign(childEnv, {
       DATABASE_URL: `postgres://${CFG.pg.user}@${CFG.pg.host}:${CFG.pg.port}/${dbName}`,
       API_PORT: String(port),
+      HEALTH_PORT: String(probePort),
       API_HOST: '127.0.0.1',
       LOG_LEVEL: CFG.logLevel,
       OPENAI_BASE_URL: `${fake.url}/v1`,
@@ -637,6 +641,11 @@ async function main() {
     let proberOut = '';
     prober.stdout.on('data', (chunk) => (proberOut += chunk));
     const proberDone = new Promise((resolve) => prober.once('exit', resolve));
+    // And the probe a kubelet or the proxy of the deployment files sends: HEALTH_PORT's /api/ready.
+    const portProber = spawn(process.execPath, ['bench/ready-probe.mjs', probeUrl, String(READY_PROBE_MS)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let portProberOut = '';
+    portProber.stdout.on('data', (chunk) => (portProberOut += chunk));
+    const portProberDone = new Promise((resolve) => portProber.once('exit', resolve));
     const readySampler = (async () => {
       while (!batchDone) {
         const t = performance.now();
@@ -666,8 +675,10 @@ async function main() {
     const { rows: bRows, failures: bFailures } = await batch;
     await readySampler;
     prober.stdin.end();
-    await proberDone;
+    portProber.stdin.end();
+    await Promise.all([proberDone, portProberDone]);
     const external = JSON.parse(proberOut.trim() || '{"probes":[],"loop":{}}');
+    const probePortProbes = JSON.parse(portProberOut.trim() || '{"probes":[],"loop":{}}').probes;
     const bDuration = performance.now() - bStart;
     const bServerCpu = cpuTimeMs(child.pid) - bCpu;
     const bBenchLoop = { p99: round1(benchLoop.percentile(99) / 1e6), max: round1(benchLoop.max / 1e6) };
@@ -694,6 +705,9 @@ async function main() {
       ready_external_not_200: external.probes.filter((x) => x.status !== 200).length,
       ready_external_over_100ms: external.probes.filter((x) => x.ms > 100).length,
       ready_external_prober_loop_ms: { p99: round1(external.loop.p99), max: round1(external.loop.max) },
+      ready_probe_port_ms: stats(probePortProbes.map((x) => x.ms)),
+      ready_probe_port_not_200: probePortProbes.filter((x) => x.status !== 200).length,
+      ready_probe_port_over_100ms: probePortProbes.filter((x) => x.ms > 100).length,
       health_samples_not_200: samples.filter((x) => x.health_status !== 200).map((x) => ({ at_ms: x.at_ms, status: x.health_status, database: x.database, health_ms: x.health_ms })),
       idle,
       samples,
@@ -750,6 +764,7 @@ function table(s) {
     `| /api/ready during run: non-200 samples | ${b.ready_samples_not_200} of ${b.samples.length} |`,
     `| /api/ready probe every ${READY_PROBE_MS} ms: latency p50 / p99 / max, non-200, over 100 ms | ${b.ready_probe_ms.p50} / ${b.ready_probe_ms.p99} / ${b.ready_probe_ms.max} ms, ${b.ready_probes_not_200} of ${b.ready_probe_ms.n}, ${b.ready_probes_over_100ms} of ${b.ready_probe_ms.n} |`,
     `| /api/ready probe every ${READY_PROBE_MS} ms from a separate process: latency p50 / p99 / max, non-200, over 100 ms (prober's own loop p99 / max) | ${b.ready_external_probe_ms.p50} / ${b.ready_external_probe_ms.p99} / ${b.ready_external_probe_ms.max} ms, ${b.ready_external_not_200} of ${b.ready_external_probe_ms.n}, ${b.ready_external_over_100ms} of ${b.ready_external_probe_ms.n} (${b.ready_external_prober_loop_ms.p99} / ${b.ready_external_prober_loop_ms.max} ms) |`,
+    `| HEALTH_PORT /api/ready probe every ${READY_PROBE_MS} ms from a separate process: latency p50 / p99 / max, non-200, over 100 ms | ${b.ready_probe_port_ms.p50} / ${b.ready_probe_port_ms.p99} / ${b.ready_probe_port_ms.max} ms, ${b.ready_probe_port_not_200} of ${b.ready_probe_port_ms.n}, ${b.ready_probe_port_over_100ms} of ${b.ready_probe_port_ms.n} |`,
     `| 2 s after: rss / heap used | ${b.after_2s?.rss_mb} MB / ${b.after_2s?.heap_used_mb} MB |`,
   ];
   return lines.join('\n');

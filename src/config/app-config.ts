@@ -26,6 +26,8 @@ export class AppConfig {
   readonly healthMaxHeapMb: number;
   /** `full`: /api/health shows each check; `none`: only the overall status. */
   readonly healthDetails: 'full' | 'none';
+  /** HEALTH_PORT's probes (health/probe-port.ts): readiness fails once the main loop is stalled this long. */
+  readonly probes: { port?: number; loopStallMs: number };
   readonly docsEnabled: boolean;
   readonly database: { url?: string; poolSize: number; embeddedDir: string };
   readonly redisUrl?: string;
@@ -152,6 +154,7 @@ export class AppConfig {
     this.healthMaxHeapMb = env.HEALTH_MAX_HEAP_MB;
     // Production hides what an attacker could map the deployment with, unless asked otherwise.
     this.healthDetails = env.HEALTH_DETAILS ?? (this.isProduction ? 'none' : 'full');
+    this.probes = { port: env.HEALTH_PORT, loopStallMs: env.HEALTH_LOOP_STALL_MS };
     this.docsEnabled = env.DOCS_ENABLED ?? !this.isProduction;
     this.database = { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE, embeddedDir: env.EMBEDDED_DB_DIR };
     this.redisUrl = env.REDIS_URL;

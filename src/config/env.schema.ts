@@ -87,6 +87,9 @@ export const envSchema = z
     SHUTDOWN_TIMEOUT_MS: int(10_000, 1000),
     SHUTDOWN_DRAIN_MS: int(1000, 0),
     HEALTH_MAX_HEAP_MB: int(448, 16),
+    // A second port whose /api/live and /api/ready a worker thread answers (unset: none).
+    HEALTH_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    HEALTH_LOOP_STALL_MS: int(2000, 50),
     // /api/health check details (full) or the bare status (none); unset: none in production.
     HEALTH_DETAILS: z.enum(['full', 'none']).optional(),
     // Swagger UI and /api/docs-json; unset: off in production.

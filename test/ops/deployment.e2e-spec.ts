@@ -36,7 +36,7 @@ describe('docker-compose.yml', () => {
       expect(service.environment.DATABASE_URL).toMatch(/@postgres:5432\//);
       expect(service.environment.REDIS_URL).toBe('redis://redis:6379');
       expect(service.depends_on).toMatchObject({ postgres: { condition: 'service_healthy' }, redis: { condition: 'service_healthy' } });
-      expect(JSON.stringify(service.healthcheck.test)).toContain('/api/ready');
+      expect(JSON.stringify(service.healthcheck.test)).toContain(`:${service.environment.HEALTH_PORT}/api/ready`);
       for (const variable of Object.keys(service.environment)) expect({ variable, known: knownVariable(variable) }).toEqual({ variable, known: true });
     }
   });
@@ -47,6 +47,7 @@ describe('docker-compose.yml', () => {
     for (const [name] of appServices.filter(([, service]) => service.environment.APP_ROLE === 'api')) expect(caddyfile).toContain(`${name}:3000`);
     expect(caddyfile).not.toContain('worker:3000');
     expect(caddyfile).toMatch(/health_uri \/api\/ready/);
+    for (const [name, service] of appServices.filter(([, s]) => s.environment.APP_ROLE === 'api')) expect({ name, port: caddyfile.match(/health_port (\d+)/)?.[1] }).toEqual({ name, port: service.environment.HEALTH_PORT });
     expect(caddyfile).toMatch(/flush_interval -1/);
     expect(caddyfile).not.toMatch(/lb_policy (cookie|ip_hash|client_ip_hash)/);
   });
@@ -90,6 +91,9 @@ describe('deploy/kubernetes', () => {
         expect(container.readinessProbe.httpGet.path).toBe('/api/ready');
         expect(portNames).toContain(container.livenessProbe.httpGet.port);
         expect(portNames).toContain(container.readinessProbe.httpGet.port);
+        // The probes' port is the one the app serves them on (HEALTH_PORT).
+        const probePort = container.ports.find((p: Json) => p.name === container.readinessProbe.httpGet.port).containerPort;
+        expect(container.env).toEqual(expect.arrayContaining([{ name: 'HEALTH_PORT', value: String(probePort) }]));
         expect(container.resources.requests).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
         expect(container.envFrom).toEqual(expect.arrayContaining([{ secretRef: { name: secret.metadata.name } }, { configMapRef: { name: configMap.metadata.name } }]));
         for (const { name } of container.env) expect({ name, known: knownVariable(name) }).toEqual({ name, known: true });

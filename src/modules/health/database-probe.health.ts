@@ -10,7 +10,7 @@ const REFRESH_MS = 1000;
 /** A result older than this (the loop stalled, or none yet) is not trusted: readiness checks anew. */
 const STALE_MS = 3000;
 
-type ProbeResult = { ok: true; pending: string[] } | { ok: false; message: string };
+export type ProbeResult = { ok: true; pending: string[] } | { ok: false; message: string };
 
 /**
  * Readiness's own database connection, outside the pool: under load every pooled connection
@@ -38,6 +38,11 @@ export class DatabaseProbe implements OnApplicationBootstrap, OnModuleDestroy {
     void this.run();
     this.timer = setInterval(() => void this.run(), REFRESH_MS);
     this.timer.unref();
+  }
+
+  /** The latest result and when it was taken (none before the first check ends). */
+  get lastResult(): { result: ProbeResult; at: number } | undefined {
+    return this.latest;
   }
 
   /** The latest background result while fresh; otherwise a check now (shared with any in flight). */
