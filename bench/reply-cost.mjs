@@ -14,7 +14,6 @@
 // Then rows in the event table ÷ replies. BENCH_NODE_ARGS: extra server flags.
 // BENCH_PROFILE_DIR=/tmp/prof: a CPU profile of the measured replies only (bench/cpu-profile.cjs). BENCH_DIR: another built checkout to measure
 // (default: this one), so two builds can be compared from one script.
-import http from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -22,6 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cpuTimeMs, createBenchDatabase, freePort, run, serverEnv, startProcess, stopProcess, tempDir, waitFor200 } from './lib.mjs';
+import { closedLoop, register, reply, startMock } from './reply-client.mjs';
 
 const num = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
 const CFG = {
@@ -36,71 +36,12 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const dir = path.resolve(process.env.BENCH_DIR ?? path.join(here, '..'));
 const log = (...args) => process.stderr.write(`[reply-cost] ${args.join(' ')}\n`);
 
-/** OpenAI chat completions, streamed: CFG.tokens content deltas, then usage, then [DONE]. */
-function startMock() {
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', async () => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      const frame = (delta, extra = {}) =>
-        `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini', choices: [{ index: 0, delta, finish_reason: null }], ...extra })}\n\n`;
-      res.write(frame({ role: 'assistant', content: '' }));
-      for (let i = 0; i < CFG.tokens; i++) {
-        await sleep(CFG.tokenDelayMs);
-        res.write(frame({ content: i === CFG.tokens - 1 ? ` w${i}.` : ` w${i}` }));
-      }
-      res.write(`data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`);
-      res.write(`data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini', choices: [], usage: { prompt_tokens: 10, completion_tokens: CFG.tokens, total_tokens: 10 + CFG.tokens } })}\n\n`);
-      res.end('data: [DONE]\n\n');
-    });
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${server.address().port}/v1` })));
-}
-
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-
-function request(base, method, url, token, body) {
-  return new Promise((resolve, reject) => {
-    const payload = body ? JSON.stringify(body) : undefined;
-    const req = http.request(`${base}${url}`, { method, agent, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode, text }));
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
-async function reply(base, token) {
-  const conv = await request(base, 'POST', '/api/v1/chat/conversations', token, { title: 'bench' });
-  const id = JSON.parse(conv.text).data?.id;
-  if (!id) throw new Error(`conversation: ${conv.status} ${conv.text.slice(0, 200)}`);
-  const res = await request(base, 'POST', '/api/v1/chat/message', token, { message: 'hi', conversation_id: id, stream: true });
-  const chunks = res.text.split('\n').filter((line) => line === 'event: chunk').length;
-  if (res.status !== 200 || chunks !== CFG.tokens || !res.text.includes('"status":"complete"')) {
-    throw new Error(`stream: ${res.status}, ${chunks} chunks: ${res.text.slice(0, 300)}`);
-  }
-}
-
-async function closedLoop(base, token, total, concurrency) {
-  let next = 0;
-  const client = async () => {
-    while (next < total) {
-      next++;
-      await reply(base, token);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, client));
-}
-
 function psql(db, sql) {
   return execFileSync('psql', ['-h', process.env.BENCH_PG_HOST ?? '127.0.0.1', '-U', process.env.BENCH_PG_USER ?? 'postgres', '-p', process.env.BENCH_PG_PORT ?? '5432', '-d', db, '-At', '-c', sql], { encoding: 'utf8' }).trim();
 }
 
 run(async () => {
-  const mock = await startMock();
+  const mock = await startMock(CFG);
   const db = createBenchDatabase();
   const tmp = tempDir('reply-cost-');
   const traceFile = path.join(tmp.dir, 'queries.jsonl');
@@ -119,11 +60,9 @@ run(async () => {
   // 1. queries before the first byte
   let proc = startProcess({ script, env, logFile: path.join(tmp.dir, 'server-trace.log'), nodeArgs: ['--require', path.join(here, 'query-trace.cjs')] });
   await waitFor200(proc, `${proc.url}/api/ready`);
-  const reg = await request(proc.url, 'POST', '/api/v1/auth/register', null, { email: 'bench@example.com', username: 'bench_user', password: 'Bench-user-Passw0rd!' });
-  const token = JSON.parse(reg.text).data?.access_token;
-  if (!token) throw new Error(`register: ${reg.status} ${reg.text.slice(0, 200)}`);
+  const token = await register(proc.url);
   for (let i = 0; i < CFG.traceReplies; i++) {
-    await reply(proc.url, token);
+    await reply(proc.url, token, CFG.tokens);
     await sleep(1500); // the previous reply's final writes and trace line come before the next request
   }
   await stopProcess(proc);
@@ -145,7 +84,7 @@ run(async () => {
   env.QUERY_TRACE_FILE = '';
   proc = startProcess({ script, env, logFile: path.join(tmp.dir, 'server.log'), nodeArgs });
   await waitFor200(proc, `${proc.url}/api/ready`);
-  await closedLoop(proc.url, token, CFG.warmup, CFG.concurrency);
+  await closedLoop(proc.url, token, CFG.warmup, CFG.concurrency, CFG.tokens);
   await sleep(1000);
   // Background work (job polling, batched counters) costs CPU with no traffic; at the low
   // throughput of a loaded machine it would be charged to fewer replies, so it is reported apart.
@@ -155,7 +94,7 @@ run(async () => {
   if (profileDir) proc.child.kill('SIGUSR2');
   const cpu0 = cpuTimeMs(proc.child.pid);
   const t0 = performance.now();
-  await closedLoop(proc.url, token, CFG.replies, CFG.concurrency);
+  await closedLoop(proc.url, token, CFG.replies, CFG.concurrency, CFG.tokens);
   const wall = performance.now() - t0;
   await sleep(1000); // the last replies' final flushes
   const cpu = cpuTimeMs(proc.child.pid) - cpu0;
