@@ -3,14 +3,15 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * conversation_page: one page of a user's conversations (GET /chat/conversations without a
  * search), newest first, with each row's message count and last-message preview and the user's
- * total, dates as `toISOString()` writes them. The rows and order of ConversationsRepository.list.
+ * total (conversation_counts), dates as `toISOString()` writes them. The rows and order of
+ * ConversationsRepository.list.
  *
  * Why a function: as a prepared statement PostgreSQL re-planned this query on every call. With
  * LIMIT and OFFSET as parameters its generic plan is costed for 10 % of the user's rows, so the
  * plan cache always preferred a custom plan, and planning cost about as much CPU as running the
  * page. Here the query is planned once per connection (plan_cache_mode only for this function);
- * that one plan (the (user_id, updated_at) index in order, an index-only count) is the right
- * one for any page and any number of conversations.
+ * that one plan (the (user_id, updated_at) index in order) is the right one for any page and
+ * any number of conversations.
  */
 const CREATE_CONVERSATION_PAGE = `
 CREATE FUNCTION conversation_page(p_user uuid, p_limit integer, p_offset integer)
@@ -31,7 +32,7 @@ BEGIN
          (SELECT count(*) FROM messages m WHERE m.conversation_id = page.id)::integer,
          (SELECT left(m.content, 120) FROM messages m WHERE m.conversation_id = page.id
            ORDER BY m.created_at DESC, m.id DESC LIMIT 1),
-         (SELECT count(*) FROM conversations c WHERE c.user_id = p_user)::integer
+         coalesce((SELECT cc.total FROM conversation_counts cc WHERE cc.user_id = p_user), 0)
     FROM page
    ORDER BY page.updated_at DESC, page.id;
 END

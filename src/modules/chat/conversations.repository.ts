@@ -55,8 +55,9 @@ export class ConversationsRepository {
    * total rides along as a column (a second count runs only when the page is empty). Only the
    * listed columns are read, with the dates formatted by PostgreSQL: parsing five timestamps per
    * row into Dates and back to strings cost more in Node than the query did in PostgreSQL.
-   * Without a search, the same query as the function conversation_page (migration
-   * 1764000007600), whose plan PostgreSQL keeps instead of planning it on every call.
+   * Without a search, the function conversation_page (migration 1764000007600) answers the same
+   * rows: PostgreSQL keeps its plan instead of planning the query on every call, and the total
+   * is the user's row of conversation_counts (kept by triggers) instead of a count.
    */
   async list(userId: string, query: { search?: string; limit: number; offset: number }): Promise<[ConversationSummary[], number]> {
     const { filter, params } = listFilter(userId, query.search);
