@@ -6,7 +6,8 @@
 // Server CPU per request = the server process's user+system CPU time (/proc/<pid>/stat, which
 // includes the libuv threads argon2 runs on) over the run / requests served. PostgreSQL's own
 // CPU is not included. Also printed: the whole-machine bound 2 cores * 1000 / req/s.
-// Env: BENCH_USERS (1000), BENCH_DURATION (10), BENCH_LOG_LEVEL (info).
+// Env: BENCH_USERS (1000), BENCH_DURATION (10), BENCH_LOG_LEVEL (info), BENCH_NODE_ARGS (e.g.
+// "--cpu-prof --cpu-prof-dir=/tmp/prof").
 // Usage (repo root, after `npm run build`): node bench/auth-me.mjs
 import os from 'node:os';
 import path from 'node:path';
@@ -63,7 +64,8 @@ async function main() {
   const { dir } = tempDir('bench-auth-');
   const logFile = path.join(dir, 'server.log');
   const db = createBenchDatabase();
-  const proc = startProcess({ env: serverEnv(await freePort(), { DATABASE_URL: db.url, JWT_ACCESS_TTL: '1h' }), logFile });
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = startProcess({ env: serverEnv(await freePort(), { DATABASE_URL: db.url, JWT_ACCESS_TTL: '1h' }), logFile, nodeArgs });
   try {
     await waitFor200(proc, `${proc.url}/api/ready`, { timeoutMs: 60_000 });
 

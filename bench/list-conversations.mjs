@@ -4,9 +4,14 @@
 // autocannon, BENCH_CONNECTIONS (50) closed-loop connections, 3 s warm-up then BENCH_DURATION
 // (10) s per variant: the first page (default limit 20), a page of 100, and a deep page
 // (offset 900). Target (issue #15): >= 1,500 req/s and p99 <= 40 ms at 50 connections, first page.
-// Server CPU per request from /proc/<pid>/stat (PostgreSQL's CPU not included).
+// Server CPU per request from /proc/<pid>/stat; PostgreSQL CPU per request from the same file of
+// every backend connected to the bench database (the server's pool; needs a local PostgreSQL
+// whose processes this user can read, else null).
 // Env: BENCH_CONNECTIONS (50), BENCH_DURATION (10), BENCH_ROWS (1000), BENCH_OTHER_USERS (9),
-// BENCH_LOG_LEVEL (info), BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+// BENCH_LOG_LEVEL (info), BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"),
+// BENCH_VARIANTS (first,100,deep: which of the three to run), BENCH_RATE (req/s over all
+// connections: a fixed offered load instead of a closed loop, so CPU per request is measured
+// below saturation).
 // Usage (repo root, after `npm run build`): node bench/list-conversations.mjs
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
@@ -29,6 +34,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const ROWS = Number(process.env.BENCH_ROWS ?? 1000);
 const OTHER_USERS = Number(process.env.BENCH_OTHER_USERS ?? 9);
+const VARIANTS = (process.env.BENCH_VARIANTS ?? 'first,100,deep').split(',');
+const RATE = process.env.BENCH_RATE ? Number(process.env.BENCH_RATE) : undefined;
 const WARMUP = 3;
 const TARGET = { req_per_s: 1500, p99_ms: 40 };
 
@@ -74,14 +81,36 @@ function seed(db, userIds) {
   psqlOn(db, 'VACUUM ANALYZE messages');
 }
 
-async function measure(proc, label, requestPath, token) {
-  const opts = { url: `${proc.url}${requestPath}`, connections: CONNECTIONS, headers: { authorization: `Bearer ${token}` } };
+/** User+system CPU of the PostgreSQL backends connected to the bench database, or null if unreadable. */
+function pgCpuMs(db) {
+  try {
+    const pids = psqlOn(db, `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`).split('\n').filter(Boolean);
+    return new Map(pids.map((pid) => [pid, cpuTimeMs(Number(pid))]));
+  } catch {
+    return null;
+  }
+}
+
+/** CPU the backends present at both ends spent in between (the pool is warm by then). */
+function pgCpuBetween(before, after) {
+  if (!before || !after) return null;
+  let total = 0;
+  for (const [pid, ms] of after) if (before.has(pid)) total += ms - before.get(pid);
+  return total;
+}
+
+const perRequest = (ms, requests) => (ms === null ? null : Math.round((ms / Math.max(requests, 1)) * 100) / 100);
+
+async function measure(proc, db, label, requestPath, token) {
+  const opts = { url: `${proc.url}${requestPath}`, connections: CONNECTIONS, headers: { authorization: `Bearer ${token}` }, ...(RATE ? { overallRate: RATE } : {}) };
   await cannon({ ...opts, duration: WARMUP });
+  const pgBefore = pgCpuMs(db);
   const cpuBefore = cpuTimeMs(proc.child.pid);
   const result = await cannon({ ...opts, duration: DURATION });
   const cpuMs = cpuTimeMs(proc.child.pid) - cpuBefore;
-  const row = { run: label, path: requestPath, ...result, server_cpu_ms_per_req: Math.round((cpuMs / Math.max(result.requests, 1)) * 100) / 100 };
-  process.stderr.write(`${label}: ${row.req_per_s} req/s, p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms\n`);
+  const pgMs = pgCpuBetween(pgBefore, pgCpuMs(db));
+  const row = { run: label, path: requestPath, ...result, server_cpu_ms_per_req: perRequest(cpuMs, result.requests), pg_cpu_ms_per_req: perRequest(pgMs, result.requests) };
+  process.stderr.write(`${label}: ${row.req_per_s} req/s, p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, CPU/request server ${row.server_cpu_ms_per_req} ms, PostgreSQL ${row.pg_cpu_ms_per_req} ms\n`);
   return row;
 }
 
@@ -111,9 +140,9 @@ async function main() {
       throw new Error(`unexpected first page: ${check.status} ${JSON.stringify(body).slice(0, 400)}`);
     }
 
-    rows.push(await measure(proc, 'first page (limit 20)', '/api/v1/chat/conversations', owner.access_token));
-    rows.push(await measure(proc, 'page of 100', '/api/v1/chat/conversations?limit=100', owner.access_token));
-    rows.push(await measure(proc, 'deep page (offset 900)', '/api/v1/chat/conversations?offset=900', owner.access_token));
+    if (VARIANTS.includes('first')) rows.push(await measure(proc, db, 'first page (limit 20)', '/api/v1/chat/conversations', owner.access_token));
+    if (VARIANTS.includes('100')) rows.push(await measure(proc, db, 'page of 100', '/api/v1/chat/conversations?limit=100', owner.access_token));
+    if (VARIANTS.includes('deep')) rows.push(await measure(proc, db, 'deep page (offset 900)', '/api/v1/chat/conversations?offset=900', owner.access_token));
   } finally {
     await stopProcess(proc);
     db.drop();
@@ -125,16 +154,17 @@ async function main() {
     node: process.version,
     log_level: process.env.BENCH_LOG_LEVEL ?? 'info',
     connections: CONNECTIONS,
+    offered_rate: RATE ?? null,
     rows_per_user: ROWS,
     users: 1 + OTHER_USERS,
     target: `>= ${TARGET.req_per_s} req/s and p99 <= ${TARGET.p99_ms} ms (first page)`,
-    target_met: first.req_per_s >= TARGET.req_per_s && first.p99_ms <= TARGET.p99_ms,
+    target_met: first.path === '/api/v1/chat/conversations' && !RATE && first.req_per_s >= TARGET.req_per_s && first.p99_ms <= TARGET.p99_ms,
     rows,
     log_problems: logProblems(logFile),
   };
   console.log(JSON.stringify(summary, null, 2));
   console.log(
-    `\n${markdownTable(rows.map(({ run, req_per_s, p50_ms, p99_ms, p99_9_ms, non_2xx, errors, server_cpu_ms_per_req }) => ({ run, req_per_s, p50_ms, p99_ms, p99_9_ms, non_2xx, errors, server_cpu_ms_per_req })))}`,
+    `\n${markdownTable(rows.map(({ run, req_per_s, p50_ms, p99_ms, p99_9_ms, non_2xx, errors, server_cpu_ms_per_req, pg_cpu_ms_per_req }) => ({ run, req_per_s, p50_ms, p99_ms, p99_9_ms, non_2xx, errors, server_cpu_ms_per_req, pg_cpu_ms_per_req })))}`,
   );
   console.log(`\ntarget ${summary.target}: ${summary.target_met ? 'met' : 'NOT met'}`);
 }

@@ -1,7 +1,8 @@
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { Logger, OnModuleDestroy } from '@nestjs/common';
-import { ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
+import type { ThrottlerStorage } from '@nestjs/throttler';
 import Redis from 'ioredis';
+import { MemoryThrottlerStorage } from './memory-throttler-storage';
 
 type ThrottleRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
@@ -14,7 +15,7 @@ export class FailoverThrottlerStorage implements ThrottlerStorage, OnModuleDestr
   private readonly logger = new Logger('RateLimit');
   private readonly redis: Redis;
   private readonly shared: ThrottlerStorageRedisService;
-  private readonly local = new ThrottlerStorageService();
+  private readonly local = new MemoryThrottlerStorage();
   private degraded = false;
 
   constructor(redisUrl: string, keyPrefix: string) {

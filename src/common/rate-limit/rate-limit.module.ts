@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AppConfig } from '../../config/app-config';
 import { FailoverThrottlerStorage } from './failover-throttler-storage';
+import { MemoryThrottlerStorage } from './memory-throttler-storage';
 import { RateLimitGuard } from './rate-limit.guard';
 
 /**
@@ -14,7 +15,7 @@ import { RateLimitGuard } from './rate-limit.guard';
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({
         throttlers: [{ name: 'default', ttl: 60_000, limit: config.rateLimit.perMinute }],
-        storage: config.redisUrl ? new FailoverThrottlerStorage(config.redisUrl, config.redisKeyPrefix) : undefined,
+        storage: config.redisUrl ? new FailoverThrottlerStorage(config.redisUrl, config.redisKeyPrefix) : new MemoryThrottlerStorage(),
       }),
     }),
   ],

@@ -55,9 +55,20 @@ export class ConversationsRepository {
    * total rides along as a column (a second count runs only when the page is empty). Only the
    * listed columns are read, with the dates formatted by PostgreSQL: parsing five timestamps per
    * row into Dates and back to strings cost more in Node than the query did in PostgreSQL.
+   * Without a search, the function conversation_page (migration 1764000007600) answers the same
+   * rows: PostgreSQL keeps its plan instead of planning the query on every call, and the total
+   * is the user's row of conversation_counts (kept by triggers) instead of a count.
    */
   async list(userId: string, query: { search?: string; limit: number; offset: number }): Promise<[ConversationSummary[], number]> {
     const { filter, params } = listFilter(userId, query.search);
+    if (!query.search) {
+      const rows = await preparedQuery<ConversationListRow>(this.conversations.manager.connection, 'conversation_page', CONVERSATION_PAGE_SQL, [
+        userId,
+        query.limit,
+        query.offset,
+      ]);
+      return [rows.map(toSummary), rows.length > 0 ? rows[0].total : await this.count(filter, params)];
+    }
     const limitParam = `$${params.length + 1}`;
     const sql = `WITH page AS (
          SELECT c.id, c.title, c.model, c.active_reply_id IS NOT NULL AS replying, c.created_at, c.updated_at
@@ -71,11 +82,7 @@ export class ConversationsRepository {
               (SELECT count(*) FROM conversations c WHERE ${filter})::int AS total
          FROM page
         ORDER BY page.updated_at DESC, page.id`;
-    const values = [...params, query.limit, query.offset];
-    // The unfiltered list is the hot one and its text never varies: planned once per connection.
-    const rows = query.search
-      ? await this.conversations.query<ConversationListRow[]>(sql, values)
-      : await preparedQuery<ConversationListRow>(this.conversations.manager.connection, 'conversations_list', sql, values);
+    const rows = await this.conversations.query<ConversationListRow[]>(sql, [...params, query.limit, query.offset]);
     const total = rows.length > 0 ? rows[0].total : await this.count(filter, params);
     return [rows.map(toSummary), total];
   }
@@ -140,6 +147,8 @@ export class ConversationsRepository {
     return row?.active_reply_id ?? null;
   }
 }
+
+const CONVERSATION_PAGE_SQL = 'SELECT * FROM conversation_page($1, $2, $3)';
 
 /** The owner filter, and the title/message search when there is one ($1 = the owner). */
 function listFilter(userId: string, search?: string): { filter: string; params: unknown[] } {

@@ -24,12 +24,23 @@ export class ApiCallCounter implements OnModuleInit, BeforeApplicationShutdown {
     this.timer.unref();
   }
 
-  count(userId: string, method: string, route: string): void {
-    const day = new Date().toISOString().slice(0, 10);
+  count(userId: string, method: string, route: string, now = Date.now()): void {
+    const day = this.utcDay(now);
     const key = `${userId} ${day} ${method} ${route}`;
     const existing = this.pending.get(key);
     if (existing) existing.calls++;
     else this.pending.set(key, { userId, day, method, route, calls: 1 });
+  }
+
+  private day = { name: '', from: 0, to: 0 };
+
+  /** `YYYY-MM-DD` (UTC) of `now`, formatted once per day rather than once per request. */
+  private utcDay(now: number): string {
+    if (now < this.day.from || now >= this.day.to) {
+      const from = Math.floor(now / 86_400_000) * 86_400_000;
+      this.day = { name: new Date(from).toISOString().slice(0, 10), from, to: from + 86_400_000 };
+    }
+    return this.day.name;
   }
 
   /** Writes what is pending; one flush at a time. A failed batch is kept for the next one. */

@@ -4,6 +4,7 @@ import type { Request } from 'express';
 import type { AuthUser } from '../../../common/auth/auth-user';
 import { assertCsrf, isStateChanging } from '../../../common/auth/csrf';
 import { IS_PUBLIC } from '../../../common/auth/public.decorator';
+import { routeMetadataReader } from '../../../common/http/route-metadata';
 import { AppConfig } from '../../../config/app-config';
 import { AccessTokenVerifier, bearerToken } from '../access-token.verifier';
 import { AuthCookies } from '../auth-cookies';
@@ -15,17 +16,20 @@ import { AuthCookies } from '../auth-cookies';
  */
 @Injectable()
 export class JwtAuthGuard implements CanActivate {
+  private readonly isPublic: (context: ExecutionContext) => boolean | undefined;
+
   constructor(
-    private readonly reflector: Reflector,
+    reflector: Reflector,
     private readonly cookies: AuthCookies,
     private readonly verifier: AccessTokenVerifier,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.isPublic = routeMetadataReader<boolean>(reflector, IS_PUBLIC);
+  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
-    if (isPublic) return true;
+    if (this.isPublic(context)) return true;
     const req = context.switchToHttp().getRequest<Request & { user?: AuthUser }>();
     const { token, via } = this.tokenOf(req);
     const { user } = await this.verifier.verify(token, via);
