@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { preparedQuery } from '../../database/prepared-query';
 import type { TokenReservation } from '../agent/usage.service';
 import { INTERRUPTED_ERROR } from './messages.repository';
 
@@ -40,7 +41,10 @@ export class ReplyStartRepository {
 
   async start(request: ReplyStartRequest): Promise<ReplyStartOutcome> {
     const { models } = request;
-    const [row] = await this.dataSource.query<StartReplyRow[]>(
+    // Prepared: it runs once per message.
+    const [row] = await preparedQuery<StartReplyRow>(
+      this.dataSource,
+      'start_reply',
       `SELECT outcome, event_seq, abandoned_reply_id, model, consent_request_id, reserved, budget_limit, budget_used
          FROM start_reply($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
       [
