@@ -152,6 +152,10 @@ run(async () => {
   const idle0 = cpuTimeMs(proc.child.pid);
   await sleep(5000);
   const idleCpuPerSecond = (cpuTimeMs(proc.child.pid) - idle0) / 5;
+  // The server drops a keep-alive connection idle for keepAliveTimeout + its buffer (5 + 1 s on
+  // Node 24): about as long as this pause, so reusing one raced its close (ECONNRESET / socket
+  // hang up). The measured replies start on fresh connections.
+  agent.destroy();
   if (profileDir) proc.child.kill('SIGUSR2');
   const cpu0 = cpuTimeMs(proc.child.pid);
   const t0 = performance.now();
