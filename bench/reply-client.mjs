@@ -25,7 +25,8 @@ export function startMock({ tokens, tokenDelayMs }) {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${server.address().port}/v1` })));
 }
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+/** Keep-alive pool of the bench clients (destroy() it to start on fresh connections). */
+export const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
 export function request(base, method, url, token, body) {
   return new Promise((resolve, reject) => {

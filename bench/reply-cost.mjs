@@ -21,7 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cpuTimeMs, createBenchDatabase, freePort, run, serverEnv, startProcess, stopProcess, tempDir, waitFor200 } from './lib.mjs';
-import { closedLoop, register, reply, startMock } from './reply-client.mjs';
+import { agent as clientAgent, closedLoop, register, reply, startMock } from './reply-client.mjs';
 
 const num = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
 const CFG = {
@@ -91,6 +91,10 @@ run(async () => {
   const idle0 = cpuTimeMs(proc.child.pid);
   await sleep(5000);
   const idleCpuPerSecond = (cpuTimeMs(proc.child.pid) - idle0) / 5;
+  // The server drops a keep-alive connection idle for keepAliveTimeout + its buffer (5 + 1 s on
+  // Node 24): about as long as this pause, so reusing one raced its close (ECONNRESET / socket
+  // hang up). The measured replies start on fresh connections.
+  clientAgent.destroy();
   if (profileDir) proc.child.kill('SIGUSR2');
   const cpu0 = cpuTimeMs(proc.child.pid);
   const t0 = performance.now();

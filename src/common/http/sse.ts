@@ -85,13 +85,18 @@ export async function pipeSse(
 ): Promise<void> {
   const sse = new SseStream(res, shutdown, heartbeatSeconds);
   const abort = new AbortController();
-  sse.onClose(() => abort.abort());
+  let following = true;
+  // Only a client that leaves mid-stream stops the events (an abort costs an AbortError with its stack).
+  sse.onClose(() => {
+    if (following) abort.abort();
+  });
   try {
     for await (const event of events(abort.signal)) {
       if (!sse.isOpen) break;
       sse.send(event);
     }
   } finally {
+    following = false;
     sse.end();
   }
 }

@@ -1,7 +1,7 @@
 import type { BaseCallbackHandler } from '@langchain/core/callbacks/base';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { AIMessage, type AIMessageChunk, type BaseMessage, type HumanMessage, type SystemMessage, ToolMessage } from '@langchain/core/messages';
-import type { RunnableConfig } from '@langchain/core/runnables';
+import { ensureConfig, type RunnableConfig } from '@langchain/core/runnables';
 import type { StructuredToolInterface } from '@langchain/core/tools';
 import type { BaseCheckpointSaver, CheckpointTuple } from '@langchain/langgraph';
 import type { AgentEvent } from './agent.events';
@@ -102,7 +102,11 @@ export async function* directReply(reply: DirectReply): AsyncGenerator<AgentEven
   let final: AIMessageChunk | undefined;
   try {
     signal.throwIfAborted();
-    const stream = await model.stream([call.systemMessage, ...reply.thread.messages, reply.message], { signal, callbacks: reply.callbacks });
+    // What model.stream() iterates, without its wrapper: that runs every chunk through a new
+    // callback manager and AsyncLocalStorage context, a race with the signal and a web
+    // ReadableStream. The model's own iterator checks the signal per chunk, and the provider's
+    // request is aborted by it; the callbacks are configured once, for the call, as there.
+    const stream = model._streamIterator([call.systemMessage, ...reply.thread.messages, reply.message], ensureConfig({ signal, callbacks: reply.callbacks }));
     for await (const chunk of stream) {
       const text = textContent(chunk);
       if (text) yield { type: 'text', content: text };

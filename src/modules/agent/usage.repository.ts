@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { preparedQuery } from '../../database/prepared-query';
 import type { TokenUsage } from './agent.types';
 
 /** The user's max_tokens_per_day ($1: user id, $2: the configured default); 0 = unlimited. */
@@ -59,7 +60,10 @@ export class UsageRepository {
    */
   async settle(userId: string, reserved: number, usage: TokenUsage, model?: string): Promise<void> {
     const perModel = model !== undefined && usage.total_tokens > 0;
-    await this.dataSource.query(
+    // Prepared: every reply ends with it.
+    await preparedQuery(
+      this.dataSource,
+      'usage_settle',
       `WITH per_model AS (
          INSERT INTO usage_daily_models (user_id, day, model, input_tokens, output_tokens, total_tokens)
          SELECT $1::uuid, (now() AT TIME ZONE 'UTC')::date, $6::varchar, $3::bigint, $4::bigint, $5::bigint WHERE $7::boolean

@@ -6,6 +6,12 @@ import type { TokenUsage } from './agent.types';
 import { UserLimitsService } from '../user-settings/user-limits.service';
 import { UsageRepository } from './usage.repository';
 
+/** A reservation to make: `tokens` against max_tokens_per_day, `defaultLimit` when the user has none (0: unlimited). */
+export interface TokenReservation {
+  tokens: number;
+  defaultLimit: number;
+}
+
 /** Token usage per user per UTC day, and the daily budget checked before any model call. */
 @Injectable()
 export class UsageService {
@@ -26,12 +32,24 @@ export class UsageService {
    * Returns the reservation (0: no limit). 429 QUOTA_EXCEEDED when it does not fit.
    */
   async reserve(userId: string, promptTokens: number): Promise<number> {
-    const tokens = this.config.llmMaxOutputTokens + Math.max(0, Math.ceil(promptTokens));
-    const { limit, reserved } = await this.usage.reserve(userId, tokens, this.defaultLimit);
+    const { tokens, defaultLimit } = this.reservationFor(promptTokens);
+    const { limit, reserved } = await this.usage.reserve(userId, tokens, defaultLimit);
     if (limit === 0) return 0;
     if (reserved) return tokens;
-    const used = await this.usage.totalToday(userId);
-    throw new AppException(ErrorCode.QuotaExceeded, 'Daily token budget spent (or too little left for another reply); it resets at 00:00 UTC', {
+    throw this.budgetSpent(limit, await this.usage.totalToday(userId));
+  }
+
+  /**
+   * What reserve() would reserve, for a statement that reserves as part of its own work
+   * (start_reply): the tokens, and the limit of a user without an admin-set one.
+   */
+  reservationFor(promptTokens: number): TokenReservation {
+    return { tokens: this.config.llmMaxOutputTokens + Math.max(0, Math.ceil(promptTokens)), defaultLimit: this.defaultLimit };
+  }
+
+  /** The refusal of a reservation that did not fit; `used`: today's total_tokens. */
+  budgetSpent(limit: number, used: number): AppException {
+    return new AppException(ErrorCode.QuotaExceeded, 'Daily token budget spent (or too little left for another reply); it resets at 00:00 UTC', {
       limit,
       used,
     });

@@ -4,7 +4,7 @@ import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { AppConfig } from '../../config/app-config';
 import { ModelRegistry } from '../agent/models/model-registry';
-import { estimatePromptTokens, UsageService } from '../agent/usage.service';
+import { estimatePromptTokens, TokenReservation, UsageService } from '../agent/usage.service';
 import type { ConsentDecision, ConsentRequest } from '../consent/consent-request.entity';
 import { ConsentService } from '../consent/consent.service';
 import type { ConsentGrant, ResumedContinuation } from '../consent/consent-hooks';
@@ -55,9 +55,9 @@ export class RepliesService implements OnModuleInit {
   /**
    * Stores the user's message, takes the conversation (one reply at a time, across
    * instances) and starts the reply in the background. Every refusal happens before
-   * anything is stored. Into an existing conversation, after the reservation, this is one
-   * statement (ReplyStartRepository); attachments cost one more (the conversation's model
-   * decides whether images are accepted).
+   * anything is stored. Into an existing conversation this is one statement after auth
+   * (ReplyStartRepository, which also reserves the reply's tokens); attachments cost one more
+   * (the conversation's model decides whether images are accepted).
    */
   async send(userId: string, dto: SendMessageDto): Promise<StartedReply> {
     const attached = dto.attachments?.length ? dto.attachments : [];
@@ -68,8 +68,12 @@ export class RepliesService implements OnModuleInit {
     const attachedText = attachments.map((block) => (block.type === 'text' ? block.text : '')).join('');
     const images = attachments.filter((block) => block.type === 'image').length;
     if (models.model) this.models.assertAcceptsImages(models.model, images);
-    // The reservation is also the budget check (one conditional statement): a spent budget is 429 here.
-    const reserved = await this.usage.reserve(userId, estimatePromptTokens(dto.message + attachedText, images));
+    const promptTokens = estimatePromptTokens(dto.message + attachedText, images);
+    // The reservation is also the budget check: a spent budget is 429 before anything else. Into
+    // an existing conversation start_reply reserves (and keeps the reservation only when it starts
+    // the reply); a new conversation is created only within the budget, so that reserves first.
+    if (dto.conversation_id) return this.startReply(userId, dto, models, attachments, this.usage.reservationFor(promptTokens));
+    const reserved = await this.usage.reserve(userId, promptTokens);
     try {
       return await this.startReply(userId, dto, models, attachments, reserved);
     } catch (error) {
@@ -91,31 +95,37 @@ export class RepliesService implements OnModuleInit {
     return { ...choice, model: this.models.choose(null, preferred) };
   }
 
+  /** `budget`: the tokens reserved already, or the reservation for start_reply to make. */
   private async startReply(
     userId: string,
     dto: SendMessageDto,
     models: ReplyStartRequest['models'],
     attachments: AttachmentBlock[],
-    reservedTokens: number,
+    budget: number | TokenReservation,
   ): Promise<StartedReply> {
     const title = titleFrom(dto.message);
     const created = dto.conversation_id ? null : await this.conversationsService.createWithinLimit({ userId, title, model: dto.model ? models.model : null });
     const conversationId = dto.conversation_id ?? created!.id;
     const messageId = randomUUID();
     const maxStreams = this.config.limits.maxConcurrentStreamsPerUser;
-    const start = await this.replyStarts.start({ userId, conversationId, replyId: messageId, content: dto.message, models, staleSeconds: REPLY_STALE_SECONDS, maxActive: maxStreams });
+    const reservation = typeof budget === 'number' ? null : budget;
+    const start = await this.replyStarts.start({ userId, conversationId, replyId: messageId, content: dto.message, models, staleSeconds: REPLY_STALE_SECONDS, maxActive: maxStreams, reservation });
     if (start.outcome !== 'started') {
       // A conversation made for this message only would be left empty: take it back.
       if (created) await this.conversations.delete(created.id, userId);
       throw await this.refusal(start, userId, maxStreams);
     }
     if (start.abandonedReplyId) this.logger.warn({ conversation_id: conversationId, message_id: start.abandonedReplyId }, 'Took over a reply whose server stopped');
+    const reservedTokens = typeof budget === 'number' ? budget : start.reservedTokens;
     const input = { kind: 'message' as const, text: dto.message, attachments };
     const reply = { userId, conversationId, messageId, lastSeq: start.eventSeq, model: start.model, input, announceConversation: true, reservedTokens };
     try {
       return { conversationId, messageId, live: this.runner.start(reply) };
     } catch (error) {
-      // The runner never took the reply: it must not hold the conversation until it goes stale.
+      // The runner never took the reply: it must hold neither its tokens (first, so a failure
+      // below cannot keep them; a reservation made before this call is send()'s to settle) nor
+      // the conversation until it goes stale.
+      if (reservation) await this.usage.settle(userId, start.reservedTokens, null).catch(() => undefined);
       await this.messages.markInterrupted(messageId);
       await this.conversations.releaseReply(conversationId, messageId, start.eventSeq);
       throw error;
@@ -124,6 +134,8 @@ export class RepliesService implements OnModuleInit {
 
   private async refusal(start: Exclude<ReplyStartOutcome, { outcome: 'started' }>, userId: string, maxStreams: number): Promise<AppException> {
     switch (start.outcome) {
+      case 'budget':
+        return this.usage.budgetSpent(start.limit, start.used);
       case 'not_found':
         return AppException.notFound('Conversation');
       case 'consent':

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { returnedRows } from '../../database/pg-errors';
+import { preparedQuery } from '../../database/prepared-query';
 import type { StoredToolCall, StoredToolResult, TokenUsage } from '../agent/agent.types';
 import type { MessageStatus } from './message.entity';
 import type { ReplyEvent } from './reply-event';
@@ -37,9 +37,10 @@ export class ReplyProgressRepository {
     const { events, message } = progress;
     // All new events go in one row (one per flush). A retried flush resends its events plus any
     // newer ones from the same first id, so a conflict on that id takes the longer batch; only
-    // the reply holding the conversation writes events. TypeORM answers UPDATE ... RETURNING as
-    // [rows, count]: returnedRows unwraps it.
-    const rows = returnedRows<{ cancel_requested: boolean }>(await this.dataSource.query(
+    // the reply holding the conversation writes events. Prepared: every reply runs it a few times.
+    const rows = await preparedQuery<{ cancel_requested: boolean }>(
+      this.dataSource,
+      'reply_progress_save',
       `WITH new_events AS (
          INSERT INTO message_event_batches (conversation_id, first_seq, last_seq, message_id, events)
          SELECT $1, $3, $4, $2, $5::jsonb
@@ -73,7 +74,7 @@ export class ReplyProgressRepository {
         progress.lastSeq,
         progress.release === true,
       ],
-    ));
+    );
     const [row] = rows;
     return { held: row !== undefined, cancelRequested: row?.cancel_requested ?? false };
   }
