@@ -24,6 +24,7 @@ describe('SIGTERM under load (real process)', () => {
   let llm: FakeOpenAI;
   let child: ChildProcess;
   let url: string;
+  let probeUrl: string;
   let stderr = '';
 
   beforeAll(async () => {
@@ -31,6 +32,8 @@ describe('SIGTERM under load (real process)', () => {
     llm = await new FakeOpenAI().start();
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
+    const probePort = await freePort();
+    probeUrl = `http://127.0.0.1:${probePort}`;
     child = spawn(process.execPath, ['dist/src/main.js'], {
       cwd: root,
       env: {
@@ -40,6 +43,8 @@ describe('SIGTERM under load (real process)', () => {
         DATABASE_URL: testDatabaseUrl(),
         API_HOST: '127.0.0.1',
         API_PORT: String(port),
+        // The probe port as the deployment files set it (the built worker thread, not its .ts source).
+        HEALTH_PORT: String(probePort),
         OPENAI_BASE_URL: llm.url,
         OPENAI_API_KEY: 'test-key',
         DEFAULT_MODEL: 'openai:gpt-test',
@@ -54,7 +59,7 @@ describe('SIGTERM under load (real process)', () => {
     const deadline = Date.now() + 60_000;
     for (;;) {
       const ok = await request(url).get('/api/ready').then((res) => res.status === 200, () => false);
-      if (ok) break;
+      if (ok && (await request(probeUrl).get('/api/ready')).status === 200) break;
       if (Date.now() > deadline || child.exitCode !== null) throw new Error(`server did not become ready: ${stderr}`);
       await sleep(200);
     }
@@ -94,6 +99,8 @@ describe('SIGTERM under load (real process)', () => {
       ready = await request(url).get('/api/ready').then((res) => res.status, () => 'refused');
     }
     expect(ready).toBe(503);
+    const probe = await request(probeUrl).get('/api/ready');
+    expect({ status: probe.status, lifecycle: probe.body.error?.lifecycle }).toEqual({ status: 503, lifecycle: { status: 'down', message: 'shutting down' } });
 
     // In-flight REST completes: the quick ones, and the slow one with its reply cut short.
     expect(await Promise.all(quickRest)).toEqual(Array(10).fill(200));
