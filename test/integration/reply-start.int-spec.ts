@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { ReplyStartRepository, ReplyStartRequest } from '../../src/modules/chat/reply-start.repository';
 import { insertConversation, insertMessage, insertUser, openDatabase } from './database';
 
-/** start_reply (migrations 1764000007500, 1764000007600): every check and write of a message's start, the token reservation included, in one statement. */
+/** start_reply (migrations 1764000007500, 1764000007700): every check and write of a message's start, the token reservation included, in one statement. */
 describe('Reply start SQL (PostgreSQL)', () => {
   let db: DataSource;
   let starts: ReplyStartRepository;

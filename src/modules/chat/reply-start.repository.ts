@@ -30,7 +30,7 @@ export type ReplyStartOutcome =
 
 /**
  * Starting a reply in one round trip: the start_reply function (migrations 1764000007500 and
- * 1764000007600) reserves the reply's tokens (the daily budget, checked first), checks
+ * 1764000007700) reserves the reply's tokens (the daily budget, checked first), checks
  * ownership, a pending consent request (read from the consent table, which only this check
  * shares), the per-user limit of live replies and the conversation's claim, then stores the
  * claim and both messages; a refusal stores and reserves nothing.
