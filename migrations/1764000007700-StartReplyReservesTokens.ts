@@ -1,4 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { StartReplyFunction1764000007500 } from './1764000007500-StartReplyFunction';
 
 /**
  * start_reply also reserves the reply's tokens against the user's daily budget (what
@@ -113,72 +114,6 @@ BEGIN
 END
 $fn$`;
 
-/** 1764000007500's function, restored by down(). */
-const CREATE_PREVIOUS_START_REPLY = `
-CREATE FUNCTION start_reply(
-  p_user uuid, p_conversation uuid, p_reply uuid, p_content text,
-  p_model varchar, p_offered varchar[], p_default_model varchar,
-  p_stale_seconds double precision, p_max_active integer, p_abandoned_error jsonb,
-  OUT outcome text, OUT event_seq bigint, OUT abandoned_reply_id uuid, OUT model varchar, OUT consent_request_id uuid
-) LANGUAGE plpgsql VOLATILE AS $fn$
-DECLARE
-  conv record;
-  active integer;
-  stored_at timestamptz;
-BEGIN
-  PERFORM pg_advisory_xact_lock(hashtextextended('conversations:user:' || p_user::text, 0));
-  SELECT c.model, c.active_reply_id, c.reply_heartbeat_at INTO conv
-    FROM conversations c WHERE c.id = p_conversation AND c.user_id = p_user FOR UPDATE;
-  IF NOT FOUND THEN
-    outcome := 'not_found';
-    RETURN;
-  END IF;
-  SELECT r.id INTO consent_request_id FROM consent_requests r
-   WHERE r.conversation_id = p_conversation AND r.user_id = p_user AND r.status = 'pending'
-   ORDER BY r.created_at DESC LIMIT 1;
-  IF consent_request_id IS NOT NULL THEN
-    outcome := 'consent';
-    RETURN;
-  END IF;
-  SELECT count(*) INTO active FROM conversations c
-   WHERE c.user_id = p_user AND c.id <> p_conversation AND c.active_reply_id IS NOT NULL
-     AND c.reply_heartbeat_at >= now() - make_interval(secs => p_stale_seconds);
-  IF active >= p_max_active THEN
-    outcome := 'limit';
-    RETURN;
-  END IF;
-  IF NOT COALESCE(conv.active_reply_id IS NULL OR conv.reply_heartbeat_at < now() - make_interval(secs => p_stale_seconds), false) THEN
-    outcome := 'busy';
-    RETURN;
-  END IF;
-
-  model := COALESCE(p_model, NULLIF(conv.model, ''));
-  IF model IS NULL THEN
-    SELECT s.preferences->>'default_model' INTO model FROM user_settings s WHERE s.user_id = p_user;
-  END IF;
-  IF p_model IS NULL AND (model IS NULL OR model <> ALL (p_offered)) THEN
-    model := p_default_model;
-  END IF;
-  IF conv.active_reply_id IS NOT NULL THEN
-    abandoned_reply_id := conv.active_reply_id;
-    UPDATE messages m SET status = 'interrupted', error = p_abandoned_error, updated_at = now()
-     WHERE m.id = conv.active_reply_id AND m.status = 'streaming';
-  END IF;
-  UPDATE conversations c
-     SET active_reply_id = p_reply, reply_heartbeat_at = now(), cancel_requested_at = NULL,
-         last_message_at = now(), updated_at = now()
-   WHERE c.id = p_conversation
-  RETURNING c.event_seq INTO event_seq;
-  -- Both rows are written in one transaction (one now()): the reply must sort after the message.
-  stored_at := clock_timestamp();
-  INSERT INTO messages (conversation_id, user_id, role, content, status, created_at, updated_at)
-  VALUES (p_conversation, p_user, 'user', p_content, 'complete', stored_at, stored_at);
-  INSERT INTO messages (id, conversation_id, user_id, role, content, status, model, created_at, updated_at)
-  VALUES (p_reply, p_conversation, p_user, 'assistant', '', 'streaming', model, stored_at + interval '1 microsecond', stored_at + interval '1 microsecond');
-  outcome := 'started';
-END
-$fn$`;
-
 const PREVIOUS_SIGNATURE = 'start_reply(uuid, uuid, uuid, text, varchar, varchar[], varchar, double precision, integer, jsonb)';
 const SIGNATURE = 'start_reply(uuid, uuid, uuid, text, varchar, varchar[], varchar, double precision, integer, jsonb, bigint, bigint)';
 
@@ -192,6 +127,7 @@ export class StartReplyReservesTokens1764000007700 implements MigrationInterface
 
   async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`DROP FUNCTION ${SIGNATURE}`);
-    await queryRunner.query(CREATE_PREVIOUS_START_REPLY);
+    // The previous function, as that migration creates it.
+    await new StartReplyFunction1764000007500().up(queryRunner);
   }
 }
