@@ -4,6 +4,11 @@
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+/** The server settings that point it at the mock (and keep the daily token budget out of the way). */
+export function mockModelEnv(mock) {
+  return { OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: mock.url, DEFAULT_MODEL: 'openai:gpt-4o-mini', DEFAULT_MAX_TOKENS_PER_DAY: '1000000000' };
+}
+
 /** OpenAI chat completions, streamed: tokens content deltas, then usage, then [DONE]. */
 export function startMock({ tokens, tokenDelayMs }) {
   const server = http.createServer((req, res) => {

@@ -21,7 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cpuTimeMs, createBenchDatabase, freePort, run, serverEnv, startProcess, stopProcess, tempDir, waitFor200 } from './lib.mjs';
-import { agent as clientAgent, closedLoop, register, reply, startMock } from './reply-client.mjs';
+import { agent as clientAgent, closedLoop, mockModelEnv, register, reply, startMock } from './reply-client.mjs';
 
 const num = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
 const CFG = {
@@ -48,10 +48,7 @@ run(async () => {
   const port = await freePort();
   const env = serverEnv(port, {
     DATABASE_URL: db.url,
-    OPENAI_API_KEY: 'sk-bench',
-    OPENAI_BASE_URL: mock.url,
-    DEFAULT_MODEL: 'openai:gpt-4o-mini',
-    DEFAULT_MAX_TOKENS_PER_DAY: '1000000000',
+    ...mockModelEnv(mock),
     QUERY_TRACE_FILE: traceFile,
   });
   const script = path.join(dir, 'dist', 'src', 'main.js');

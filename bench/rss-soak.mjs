@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createBenchDatabase, freePort, run, serverEnv, startProcess, stopProcess, tempDir, waitFor200 } from './lib.mjs';
-import { closedLoop, register, startMock } from './reply-client.mjs';
+import { closedLoop, mockModelEnv, register, startMock } from './reply-client.mjs';
 
 const num = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
 const CFG = {
@@ -35,10 +35,7 @@ run(async () => {
   const port = await freePort();
   const env = serverEnv(port, {
     DATABASE_URL: db.url,
-    OPENAI_API_KEY: 'sk-bench',
-    OPENAI_BASE_URL: mock.url,
-    DEFAULT_MODEL: 'openai:gpt-4o-mini',
-    DEFAULT_MAX_TOKENS_PER_DAY: '1000000000',
+    ...mockModelEnv(mock),
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     ...(CFG.mallocArenaMax ? { MALLOC_ARENA_MAX: CFG.mallocArenaMax } : {}),
     ...(CFG.healthPort ? { HEALTH_PORT: String(await freePort()) } : {}),
